@@ -1,0 +1,67 @@
+//! The knowledge tool group: tools that need no AWS credentials.
+//!
+//! - `aws___list_regions` ([`regions`]): every Region with its long name.
+//! - `aws___get_regional_availability` ([`availability`]): products, service APIs and
+//!   CloudFormation resource types by Region.
+//! - `aws___retrieve_skill` ([`skills`]): the skills library.
+//!
+//! Everything answers offline from snapshots embedded at build time ([`data`]); Region and
+//! product lookups go live through a [`RegionDirectory`] when one is configured. This crate
+//! builds tool definitions only; transports and deployment live elsewhere.
+
+pub mod availability;
+pub mod data;
+pub mod directory;
+pub mod regions;
+pub mod skills;
+mod suggest;
+
+use std::sync::Arc;
+
+use mcp_protocol::{Tool, ToolGroup};
+
+pub use directory::{RegionDirectory, SsmDirectory};
+pub use skills::{Skill, SkillLibrary};
+
+/// The knowledge group and what its tools share.
+#[derive(Clone)]
+pub struct KnowledgeGroup {
+    pub skills: Arc<SkillLibrary>,
+    /// Live Region and product data; `None` answers from the bundled snapshots.
+    pub live: Option<Arc<dyn RegionDirectory>>,
+}
+
+impl KnowledgeGroup {
+    pub fn new(skills: Arc<SkillLibrary>, live: Option<Arc<dyn RegionDirectory>>) -> Self {
+        Self { skills, live }
+    }
+}
+
+impl ToolGroup for KnowledgeGroup {
+    fn name(&self) -> &'static str {
+        "knowledge"
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        vec![
+            Tool {
+                descriptor: regions::descriptor(),
+                handler: Arc::new(regions::ListRegions {
+                    live: self.live.clone(),
+                }),
+            },
+            Tool {
+                descriptor: availability::descriptor(),
+                handler: Arc::new(availability::RegionalAvailability {
+                    live: self.live.clone(),
+                }),
+            },
+            Tool {
+                descriptor: skills::descriptor(),
+                handler: Arc::new(skills::RetrieveSkill {
+                    library: self.skills.clone(),
+                }),
+            },
+        ]
+    }
+}

@@ -1,0 +1,393 @@
+//! The MCP method dispatcher: `initialize`, `ping`, `tools/list`, `tools/call` and
+//! notifications, shared by every transport.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mcp_telemetry::{Outcome, Telemetry, ToolCallEvent};
+use serde_json::{Map, Value, json};
+
+use crate::identity::IdentitySource;
+use crate::jsonrpc::{self, Incoming, RpcError};
+use crate::session::SessionStore;
+use crate::tool::{ToolContext, ToolError, ToolRegistry};
+
+/// Protocol revisions this server speaks, newest first.
+pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+pub const LATEST_PROTOCOL_VERSION: &str = SUPPORTED_PROTOCOL_VERSIONS[0];
+/// The revision assumed when an HTTP request carries no `MCP-Protocol-Version` header.
+pub const DEFAULT_HTTP_PROTOCOL_VERSION: &str = "2025-03-26";
+
+pub fn is_supported_version(v: &str) -> bool {
+    SUPPORTED_PROTOCOL_VERSIONS.contains(&v)
+}
+
+/// Limits applied per account (the seed's quotas).
+#[derive(Debug, Clone)]
+pub struct Quotas {
+    pub max_sessions_per_account: u64,
+    pub max_sessions_per_user: u64,
+    /// Requests in flight at once in this process, per account.
+    pub max_concurrent_connections: u64,
+    /// Sustained requests per second per account; `None` turns the limiter off.
+    pub requests_per_second: Option<f64>,
+    /// Requests allowed in a burst above the sustained rate.
+    pub burst: f64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            max_sessions_per_account: 180,
+            max_sessions_per_user: 90,
+            max_concurrent_connections: 27,
+            requests_per_second: Some(3.0),
+            burst: 10.0,
+        }
+    }
+}
+
+/// Server-wide settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub server_name: String,
+    pub server_title: String,
+    pub server_version: String,
+    pub instructions: Option<String>,
+    /// Region for AWS work when the request names none and the proxy sends no metadata.
+    pub default_region: String,
+    pub session_ttl: Duration,
+    pub quotas: Quotas,
+    /// Largest accepted HTTP body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            server_name: "aws-mcp".into(),
+            server_title: "AWS MCP Server (self-hosted)".into(),
+            server_version: env!("CARGO_PKG_VERSION").into(),
+            instructions: None,
+            default_region: "us-east-1".into(),
+            session_ttl: Duration::from_secs(8 * 3600),
+            quotas: Quotas::default(),
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// The per-request facts a transport knows.
+#[derive(Clone)]
+pub struct RequestScope {
+    pub identity: Arc<dyn IdentitySource>,
+    pub session_id: String,
+    pub protocol_version: String,
+}
+
+/// A token bucket per account.
+#[derive(Debug, Default)]
+struct RateLimiter {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// Takes one token; `false` when the account is over its rate.
+    fn admit(&self, account: &str, rate: f64, burst: f64) -> bool {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        let (tokens, last) = buckets.entry(account.to_owned()).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Why a request is refused before it reaches the dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    OverRate,
+    TooManyConnections,
+}
+
+/// The protocol engine: one per process, shared by every transport.
+pub struct McpServer {
+    registry: ToolRegistry,
+    sessions: Arc<dyn SessionStore>,
+    telemetry: Telemetry,
+    config: ServerConfig,
+    limiter: RateLimiter,
+    in_flight: Mutex<HashMap<String, u64>>,
+}
+
+/// Holds one in-flight slot of an account until dropped.
+pub struct ConnectionSlot<'a> {
+    server: &'a McpServer,
+    account: String,
+}
+
+impl Drop for ConnectionSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.server.in_flight.lock()
+            && let Some(n) = m.get_mut(&self.account)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+impl McpServer {
+    pub fn new(
+        registry: ToolRegistry,
+        sessions: Arc<dyn SessionStore>,
+        telemetry: Telemetry,
+        config: ServerConfig,
+    ) -> Self {
+        Self {
+            registry,
+            sessions,
+            telemetry,
+            config,
+            limiter: RateLimiter::default(),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    pub fn registry(&self) -> &ToolRegistry {
+        &self.registry
+    }
+
+    pub fn sessions(&self) -> &Arc<dyn SessionStore> {
+        &self.sessions
+    }
+
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
+    /// Applies the rate and concurrency quotas to one incoming HTTP request. The slot must
+    /// be held while the request is served.
+    pub fn admit(&self, account: &str) -> (Admission, Option<ConnectionSlot<'_>>) {
+        let quotas = &self.config.quotas;
+        if let Some(rate) = quotas.requests_per_second
+            && !self.limiter.admit(account, rate, quotas.burst.max(1.0))
+        {
+            return (Admission::OverRate, None);
+        }
+        let Ok(mut m) = self.in_flight.lock() else {
+            return (Admission::Admitted, None);
+        };
+        let n = m.entry(account.to_owned()).or_insert(0);
+        if *n >= quotas.max_concurrent_connections {
+            return (Admission::TooManyConnections, None);
+        }
+        *n += 1;
+        let count = *n;
+        drop(m);
+        self.telemetry.concurrent_connections(count);
+        (
+            Admission::Admitted,
+            Some(ConnectionSlot {
+                server: self,
+                account: account.to_owned(),
+            }),
+        )
+    }
+
+    /// Picks the protocol version for an `initialize` request: the client's when supported,
+    /// else the newest, and builds the answer.
+    pub fn initialize(&self, params: Option<Value>) -> Result<(String, Value), RpcError> {
+        let params = jsonrpc::params_object(params)?;
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                RpcError::invalid_params("initialize needs params.protocolVersion (a string)")
+            })?;
+        let version = if is_supported_version(requested) {
+            requested
+        } else {
+            LATEST_PROTOCOL_VERSION
+        };
+        let mut result = json!({
+            "protocolVersion": version,
+            "capabilities": {"tools": {"listChanged": false}},
+            "serverInfo": {
+                "name": self.config.server_name,
+                "title": self.config.server_title,
+                "version": self.config.server_version,
+            },
+        });
+        if let Some(instructions) = &self.config.instructions {
+            result["instructions"] = json!(instructions);
+        }
+        Ok((version.to_owned(), result))
+    }
+
+    /// Serves one classified message. Returns the response for requests (and invalid
+    /// messages), `None` for notifications and responses.
+    pub async fn handle(&self, incoming: Incoming, scope: &RequestScope) -> Option<Value> {
+        match incoming {
+            Incoming::Invalid { id, error } => Some(jsonrpc::error_response(&id, &error)),
+            Incoming::Notification { method, .. } => {
+                tracing::debug!(%method, "notification");
+                None
+            }
+            Incoming::Response { id } => {
+                tracing::debug!(%id, "client response ignored");
+                None
+            }
+            Incoming::Request { id, method, params } => {
+                self.telemetry.request_served();
+                let answer = match method.as_str() {
+                    "initialize" => self.initialize(params).map(|(_, result)| result),
+                    "ping" => Ok(json!({})),
+                    "tools/list" => Ok(self.list_tools()),
+                    "tools/call" => self.call_tool(&id, params, scope).await,
+                    "logging/setLevel" => Ok(json!({})),
+                    other => Err(RpcError::method_not_found(other)),
+                };
+                Some(match answer {
+                    Ok(result) => jsonrpc::response(&id, result),
+                    Err(error) => jsonrpc::error_response(&id, &error),
+                })
+            }
+        }
+    }
+
+    fn list_tools(&self) -> Value {
+        json!({"tools": self.registry.iter().map(|t| t.descriptor.to_value()).collect::<Vec<_>>()})
+    }
+
+    async fn call_tool(
+        &self,
+        id: &Value,
+        params: Option<Value>,
+        scope: &RequestScope,
+    ) -> Result<Value, RpcError> {
+        let started = Instant::now();
+        let original_params = params.clone().unwrap_or_else(|| json!({}));
+        let mut params = jsonrpc::params_object(params)?;
+        let name = match params.remove("name") {
+            Some(Value::String(name)) => name,
+            _ => {
+                return Err(RpcError::invalid_params(
+                    "tools/call needs params.name (the tool's name, e.g. aws___list_regions)",
+                ));
+            }
+        };
+        let Some(tool) = self.registry.get(&name) else {
+            return Err(RpcError::invalid_params(format!(
+                "Unknown tool: {name}. Available tools: {}",
+                self.registry.names().join(", ")
+            )));
+        };
+        let arguments = match params.remove("arguments") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(v @ Value::Object(_)) => v,
+            Some(_) => {
+                return Err(RpcError::invalid_params(
+                    "params.arguments must be an object",
+                ));
+            }
+        };
+        let meta = params.remove("_meta");
+        let region = meta
+            .as_ref()
+            .and_then(|m| m.get("AWS_REGION"))
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(&self.config.default_region)
+            .to_owned();
+        let ctx = ToolContext {
+            identity: scope.identity.clone(),
+            session_id: scope.session_id.clone(),
+            protocol_version: scope.protocol_version.clone(),
+            region: region.clone(),
+            request_id: id.clone(),
+            meta,
+        };
+
+        let outcome = tool.handler.call(&ctx, arguments).await;
+        let descriptor = &tool.descriptor;
+        let (result, outcome_class, read_only, resources) = match outcome {
+            Ok(output) => {
+                let text = match output.text {
+                    Some(t) => t,
+                    None => serde_json::to_string(&output.structured)
+                        .map_err(|e| RpcError::internal(format!("result not serialisable: {e}")))?,
+                };
+                let mut result = json!({
+                    "content": [{"type": "text", "text": text}],
+                    "isError": false,
+                });
+                if descriptor.output_schema.is_some() {
+                    result["structuredContent"] = output.structured;
+                }
+                (
+                    result,
+                    Outcome::Success,
+                    output.read_only.unwrap_or(descriptor.annotations.read_only),
+                    output.resources,
+                )
+            }
+            Err(err) => {
+                if matches!(err, ToolError::Internal(_) | ToolError::Downstream(_)) {
+                    tracing::warn!(tool = %name, error = %err, "tool failed");
+                }
+                (
+                    json!({
+                        "content": [{"type": "text", "text": err.to_string()}],
+                        "isError": true,
+                    }),
+                    err.outcome(),
+                    descriptor.annotations.read_only,
+                    Vec::new(),
+                )
+            }
+        };
+        let identity = scope.identity.snapshot();
+        self.telemetry.tool_call(&ToolCallEvent {
+            tool_name: name,
+            params: original_params,
+            request_id: id.clone(),
+            response_content: result["content"].clone(),
+            is_error: outcome_class != Outcome::Success,
+            outcome: outcome_class,
+            read_only,
+            resources,
+            identity: identity.to_audit(),
+            region,
+            source_ip: identity.source_ip.clone(),
+            session_id: scope.session_id.clone(),
+            protocol_version: scope.protocol_version.clone(),
+            execution_time_ms: started.elapsed().as_millis() as u64,
+        });
+        Ok(result)
+    }
+
+    /// Emits the current session counts of an account and a caller.
+    pub async fn report_session_counts(&self, account: &str, owner: &str) {
+        let (a, u) = (
+            self.sessions.count_for_account(account).await,
+            self.sessions.count_for_owner(owner).await,
+        );
+        match (a, u) {
+            (Ok(a), Ok(u)) => self.telemetry.session_counts(a, u),
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "session count failed"),
+        }
+    }
+}

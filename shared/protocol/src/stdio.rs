@@ -1,0 +1,114 @@
+//! MCP over stdio: newline-delimited JSON-RPC on stdin and stdout.
+//!
+//! Wire rules: one message per line, UTF-8, no embedded newlines; nothing but protocol
+//! messages is written to stdout (logs, metrics and audit go to stderr). Requests are served
+//! concurrently and answered as they finish; when stdin closes, answers still in flight are
+//! written before the loop returns. The process is the session: its id is fixed at start.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::identity::IdentitySource;
+use crate::jsonrpc::{self, Incoming, RpcError};
+use crate::server::{LATEST_PROTOCOL_VERSION, McpServer, RequestScope};
+
+/// Serves MCP on `input`/`output` until `input` ends.
+pub async fn serve_stdio<R, W>(
+    server: Arc<McpServer>,
+    identity: Arc<dyn IdentitySource>,
+    session_id: String,
+    input: R,
+    mut output: W,
+) -> std::io::Result<()>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            let mut line = serde_json::to_vec(&message).unwrap_or_default();
+            line.push(b'\n');
+            output.write_all(&line).await?;
+            output.flush().await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+
+    let version = Arc::new(Mutex::new(LATEST_PROTOCOL_VERSION.to_owned()));
+    let mut in_flight = JoinSet::new();
+    let mut lines = input.lines();
+    while let Some(line) = lines.next_line().await? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tx.send(jsonrpc::error_response(
+                    &Value::Null,
+                    &RpcError::parse(format!("Parse error: {e}")),
+                ));
+                continue;
+            }
+        };
+        let negotiated = version.lock().map(|v| v.clone()).unwrap_or_default();
+        let messages = match parsed {
+            Value::Array(items) if negotiated == "2025-03-26" && !items.is_empty() => {
+                items.into_iter().map(Incoming::classify).collect()
+            }
+            Value::Array(_) => {
+                let _ = tx.send(jsonrpc::error_response(
+                    &Value::Null,
+                    &RpcError::invalid_request(format!(
+                        "JSON-RPC batches are not supported in protocol version {negotiated}; send one message per line"
+                    )),
+                ));
+                continue;
+            }
+            single => vec![Incoming::classify(single)],
+        };
+        for message in messages {
+            // initialize is answered in order, so the version is settled before later lines.
+            if let Incoming::Request { id, method, params } = &message
+                && method == "initialize"
+            {
+                server.telemetry().request_served();
+                let answer = match server.initialize(params.clone()) {
+                    Ok((v, result)) => {
+                        if let Ok(mut slot) = version.lock() {
+                            *slot = v;
+                        }
+                        jsonrpc::response(id, result)
+                    }
+                    Err(e) => jsonrpc::error_response(id, &e),
+                };
+                let _ = tx.send(answer);
+                continue;
+            }
+            let scope = RequestScope {
+                identity: identity.clone(),
+                session_id: session_id.clone(),
+                protocol_version: version.lock().map(|v| v.clone()).unwrap_or_default(),
+            };
+            let server = server.clone();
+            let tx = tx.clone();
+            in_flight.spawn(async move {
+                if let Some(answer) = server.handle(message, &scope).await {
+                    let _ = tx.send(answer);
+                }
+            });
+        }
+        // Reap finished tasks so the set does not grow without bound.
+        while in_flight.try_join_next().is_some() {}
+    }
+    while in_flight.join_next().await.is_some() {}
+    drop(tx);
+    writer
+        .await
+        .map_err(|e| std::io::Error::other(format!("stdout writer failed: {e}")))?
+}

@@ -1,0 +1,480 @@
+//! Telemetry for the MCP server: CloudWatch Embedded Metric Format (EMF) lines for tool
+//! metrics and usage counters, and one audit record per tool call.
+//!
+//! Everything is written as single JSON lines to a [`LineSink`]. In Lambda the sink is
+//! stderr, which CloudWatch Logs ingests (EMF lines become metrics without any API call);
+//! locally it is stderr too, so that stdout stays reserved for the MCP protocol in stdio
+//! mode. This crate knows nothing about MCP transports or AWS SDKs: the protocol crate
+//! hands it finished facts ([`ToolCallEvent`]) and it formats them.
+//!
+//! Central types: [`Telemetry`], [`ToolCallEvent`], [`Outcome`], [`LineSink`].
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Where finished JSON lines go.
+pub trait LineSink: Send + Sync {
+    fn write_line(&self, line: &str);
+}
+
+/// Writes each line to the process's stderr in one `write` so concurrent lines never
+/// interleave.
+#[derive(Debug, Default)]
+pub struct StderrSink;
+
+impl LineSink for StderrSink {
+    fn write_line(&self, line: &str) {
+        let mut buf = String::with_capacity(line.len() + 1);
+        buf.push_str(line);
+        buf.push('\n');
+        // A closed stderr must never take a request down with it.
+        let _ = std::io::stderr().lock().write_all(buf.as_bytes());
+    }
+}
+
+/// Appends lines to a file (the optional audit log file).
+#[derive(Debug)]
+pub struct FileSink {
+    file: Mutex<std::fs::File>,
+}
+
+impl FileSink {
+    pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Self {
+            file: Mutex::new(file),
+        })
+    }
+}
+
+impl LineSink for FileSink {
+    fn write_line(&self, line: &str) {
+        if let Ok(mut f) = self.file.lock() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
+/// Keeps lines in memory; for tests.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    lines: Mutex<Vec<String>>,
+}
+
+impl MemorySink {
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl LineSink for MemorySink {
+    fn write_line(&self, line: &str) {
+        if let Ok(mut l) = self.lines.lock() {
+            l.push(line.to_owned());
+        }
+    }
+}
+
+/// How a tool call ended, as the `AWS-MCP` metrics classify it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The caller's fault (bad input, unknown names, denied by policy); not throttles.
+    UserError,
+    /// The server's or a downstream service's fault.
+    SystemError,
+    Throttle,
+}
+
+impl Outcome {
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Outcome::Success => "Success",
+            Outcome::UserError => "UserError",
+            Outcome::SystemError => "SystemError",
+            Outcome::Throttle => "Throttle",
+        }
+    }
+}
+
+/// The identity a call was made with, as the audit record's `userIdentity` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditIdentity {
+    /// `IAMUser`, `AssumedRole`, `Root`, `LocalCredentials` or `Local`.
+    pub kind: String,
+    pub principal_id: Option<String>,
+    pub arn: Option<String>,
+    pub account_id: Option<String>,
+}
+
+/// An AWS resource a tool call touched, when the tool knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditResource {
+    pub resource_type: String,
+    pub arn: String,
+    pub account_id: Option<String>,
+}
+
+/// Everything known about one finished `tools/call`.
+#[derive(Debug, Clone)]
+pub struct ToolCallEvent {
+    /// The tool name as clients see it (`aws___list_regions`).
+    pub tool_name: String,
+    /// The exact `params` of the JSON-RPC request.
+    pub params: Value,
+    pub request_id: Value,
+    /// The `content` array of the result.
+    pub response_content: Value,
+    pub is_error: bool,
+    pub outcome: Outcome,
+    pub read_only: bool,
+    pub resources: Vec<AuditResource>,
+    pub identity: AuditIdentity,
+    pub region: String,
+    pub source_ip: Option<String>,
+    pub session_id: String,
+    pub protocol_version: String,
+    pub execution_time_ms: u64,
+}
+
+/// Settings for what the telemetry emits.
+#[derive(Debug, Clone)]
+pub struct TelemetryConfig {
+    /// Namespace of the per-tool metrics (default `AWS-MCP`).
+    pub metrics_namespace: String,
+    /// Namespace of the usage counters (default `AWS-MCP/Usage`; CloudWatch reserves `AWS/`).
+    pub usage_namespace: String,
+    /// `mcpServerName` and `eventSource` in audit records.
+    pub server_name: String,
+    pub server_version: String,
+    /// Longest response text kept in an audit record, in bytes.
+    pub audit_max_response_bytes: usize,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            metrics_namespace: "AWS-MCP".into(),
+            usage_namespace: "AWS-MCP/Usage".into(),
+            server_name: "aws-mcp".into(),
+            server_version: env!("CARGO_PKG_VERSION").into(),
+            audit_max_response_bytes: 4096,
+        }
+    }
+}
+
+/// Formats and emits metric and audit lines.
+#[derive(Clone)]
+pub struct Telemetry {
+    config: TelemetryConfig,
+    metrics: Arc<dyn LineSink>,
+    audit: Vec<Arc<dyn LineSink>>,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+const TOOL_METRICS: [&str; 5] = ["Invocation", "Success", "UserError", "SystemError", "Throttle"];
+
+impl Telemetry {
+    /// Metrics go to `metrics`; audit records to every sink in `audit`.
+    pub fn new(
+        config: TelemetryConfig,
+        metrics: Arc<dyn LineSink>,
+        audit: Vec<Arc<dyn LineSink>>,
+    ) -> Self {
+        Self {
+            config,
+            metrics,
+            audit,
+        }
+    }
+
+    /// Everything to stderr.
+    pub fn stderr(config: TelemetryConfig) -> Self {
+        let sink: Arc<dyn LineSink> = Arc::new(StderrSink);
+        Self::new(config, sink.clone(), vec![sink])
+    }
+
+    pub fn config(&self) -> &TelemetryConfig {
+        &self.config
+    }
+
+    /// Emits the tool metrics and the audit record of one call.
+    pub fn tool_call(&self, event: &ToolCallEvent) {
+        let now = OffsetDateTime::now_utc();
+        self.metrics
+            .write_line(&self.tool_metrics_line(event, now).to_string());
+        let audit = self.audit_record(event, now).to_string();
+        for sink in &self.audit {
+            sink.write_line(&audit);
+        }
+    }
+
+    /// One `CallCount` (Type `API`, Resource `Request`) for every MCP request served.
+    pub fn request_served(&self) {
+        self.usage("API", "Request", "CallCount", 1);
+    }
+
+    /// Current session counts, emitted whenever a session starts or ends.
+    pub fn session_counts(&self, account_sessions: u64, user_sessions: u64) {
+        self.usage(
+            "Resource",
+            "AccountSessionCount",
+            "ResourceCount",
+            account_sessions,
+        );
+        self.usage("Resource", "UserSessionCount", "ResourceCount", user_sessions);
+    }
+
+    /// Connections open in this process at the moment one more arrived.
+    pub fn concurrent_connections(&self, count: u64) {
+        self.usage("Resource", "ConcurrentConnection", "ResourceCount", count);
+    }
+
+    fn usage(&self, kind: &str, resource: &str, metric: &str, value: u64) {
+        let line = json!({
+            "_aws": {
+                "Timestamp": epoch_millis(OffsetDateTime::now_utc()),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.config.usage_namespace,
+                    "Dimensions": [["Type", "Resource", "Service", "Class"]],
+                    "Metrics": [{"Name": metric, "Unit": "Count"}],
+                }],
+            },
+            "Type": kind,
+            "Resource": resource,
+            "Service": "AWS MCP",
+            "Class": "None",
+            metric: value,
+        });
+        self.metrics.write_line(&line.to_string());
+    }
+
+    fn tool_metrics_line(&self, event: &ToolCallEvent, now: OffsetDateTime) -> Value {
+        let mut line = json!({
+            "_aws": {
+                "Timestamp": epoch_millis(now),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.config.metrics_namespace,
+                    "Dimensions": [["ToolName"]],
+                    "Metrics": TOOL_METRICS
+                        .iter()
+                        .map(|m| json!({"Name": m, "Unit": "Count"}))
+                        .collect::<Vec<_>>(),
+                }],
+            },
+            "ToolName": event.tool_name,
+        });
+        let outcome = event.outcome.metric_name();
+        for metric in TOOL_METRICS {
+            let value = u8::from(metric == "Invocation" || metric == outcome);
+            line[metric] = json!(value);
+        }
+        line
+    }
+
+    fn audit_record(&self, event: &ToolCallEvent, now: OffsetDateTime) -> Value {
+        let method = event
+            .tool_name
+            .strip_prefix("aws___")
+            .unwrap_or(&event.tool_name);
+        let (content, cut) =
+            bounded_content(&event.response_content, self.config.audit_max_response_bytes);
+        let mut response = json!({"content": content, "isError": event.is_error});
+        if cut {
+            response["truncated"] = json!(true);
+        }
+        let identity = &event.identity;
+        json!({
+            "eventVersion": "1.08",
+            "eventCategory": "Data",
+            "eventType": "AwsMcpEvent",
+            "userIdentity": {
+                "type": identity.kind,
+                "principalId": identity.principal_id,
+                "arn": identity.arn,
+                "accountId": identity.account_id,
+            },
+            "eventTime": now.format(&Rfc3339).unwrap_or_default(),
+            "eventSource": self.config.server_name,
+            "eventName": "CallTool",
+            "awsRegion": event.region,
+            "sourceIPAddress": event.source_ip,
+            "requestParameters": {
+                "method": method,
+                "params": event.params,
+                "id": event.request_id,
+            },
+            "responseElements": response,
+            "requestID": uuid::Uuid::new_v4().to_string(),
+            "eventID": uuid::Uuid::new_v4().to_string(),
+            "readOnly": event.read_only,
+            "recipientAccountId": identity.account_id,
+            "resources": event.resources.iter().map(|r| json!({
+                "type": r.resource_type,
+                "ARN": r.arn,
+                "accountId": r.account_id,
+            })).collect::<Vec<_>>(),
+            "mcpEventDetails": {
+                "sessionId": event.session_id,
+                "mcpProtocolVersion": event.protocol_version,
+                "serverVersion": self.config.server_version,
+                "mcpServerName": self.config.server_name,
+                "executionTimeMs": event.execution_time_ms,
+            },
+        })
+    }
+}
+
+fn epoch_millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Cuts the text items of a `content` array so their total stays within `budget` bytes.
+/// Returns the (possibly cut) content and whether anything was cut.
+fn bounded_content(content: &Value, budget: usize) -> (Value, bool) {
+    let Some(items) = content.as_array() else {
+        return (content.clone(), false);
+    };
+    let mut left = budget;
+    let mut cut = false;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item.get("text").and_then(Value::as_str) {
+            Some(text) if text.len() > left => {
+                let mut end = left;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let mut kept = item.clone();
+                kept["text"] = json!(&text[..end]);
+                out.push(kept);
+                cut = true;
+                left = 0;
+            }
+            Some(text) => {
+                left -= text.len();
+                out.push(item.clone());
+            }
+            None => out.push(item.clone()),
+        }
+    }
+    (Value::Array(out), cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(outcome: Outcome, text: &str) -> ToolCallEvent {
+        ToolCallEvent {
+            tool_name: "aws___retrieve_skill".into(),
+            params: json!({"name": "aws___retrieve_skill", "arguments": {"skill_name": "x"}}),
+            request_id: json!(7),
+            response_content: json!([{"type": "text", "text": text}]),
+            is_error: outcome != Outcome::Success,
+            outcome,
+            read_only: true,
+            resources: vec![AuditResource {
+                resource_type: "AWS::S3::Bucket".into(),
+                arn: "arn:aws:s3:::b".into(),
+                account_id: Some("123456789012".into()),
+            }],
+            identity: AuditIdentity {
+                kind: "AssumedRole".into(),
+                principal_id: Some("AROAEXAMPLE:dev".into()),
+                arn: Some("arn:aws:sts::123456789012:assumed-role/dev/dev".into()),
+                account_id: Some("123456789012".into()),
+            },
+            region: "us-east-1".into(),
+            source_ip: None,
+            session_id: "s1".into(),
+            protocol_version: "2025-11-25".into(),
+            execution_time_ms: 12,
+        }
+    }
+
+    fn lines(sink: &MemorySink) -> Vec<Value> {
+        sink.lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn tool_call_emits_emf_with_one_outcome_and_an_audit_record() {
+        let metrics = Arc::new(MemorySink::default());
+        let audit = Arc::new(MemorySink::default());
+        let t = Telemetry::new(TelemetryConfig::default(), metrics.clone(), vec![audit.clone()]);
+        t.tool_call(&event(Outcome::UserError, "bad"));
+
+        let m = &lines(&metrics)[0];
+        assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AWS-MCP");
+        assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["ToolName"]]));
+        assert_eq!(m["ToolName"], "aws___retrieve_skill");
+        assert_eq!(m["Invocation"], 1);
+        assert_eq!(m["UserError"], 1);
+        assert_eq!(m["Success"], 0);
+        assert_eq!(m["SystemError"], 0);
+        assert_eq!(m["Throttle"], 0);
+
+        let a = &lines(&audit)[0];
+        assert_eq!(a["eventType"], "AwsMcpEvent");
+        assert_eq!(a["eventName"], "CallTool");
+        assert_eq!(a["requestParameters"]["method"], "retrieve_skill");
+        assert_eq!(a["requestParameters"]["id"], 7);
+        assert_eq!(a["responseElements"]["isError"], true);
+        assert_eq!(a["readOnly"], true);
+        assert_eq!(a["resources"][0]["ARN"], "arn:aws:s3:::b");
+        assert_eq!(a["mcpEventDetails"]["sessionId"], "s1");
+        assert_eq!(a["mcpEventDetails"]["mcpProtocolVersion"], "2025-11-25");
+        assert_eq!(a["mcpEventDetails"]["executionTimeMs"], 12);
+        assert_eq!(a["recipientAccountId"], "123456789012");
+        assert!(a["eventTime"].as_str().is_some_and(|s| s.ends_with('Z')));
+    }
+
+    #[test]
+    fn audit_content_is_cut_to_the_budget_on_a_char_boundary() {
+        let audit = Arc::new(MemorySink::default());
+        let config = TelemetryConfig {
+            audit_max_response_bytes: 5,
+            ..TelemetryConfig::default()
+        };
+        let t = Telemetry::new(config, Arc::new(MemorySink::default()), vec![audit.clone()]);
+        t.tool_call(&event(Outcome::Success, "ééééé"));
+        let a = &lines(&audit)[0];
+        assert_eq!(a["responseElements"]["content"][0]["text"], "éé");
+        assert_eq!(a["responseElements"]["truncated"], true);
+    }
+
+    #[test]
+    fn usage_counters_use_the_usage_namespace_and_fixed_dimensions() {
+        let metrics = Arc::new(MemorySink::default());
+        let t = Telemetry::new(TelemetryConfig::default(), metrics.clone(), vec![]);
+        t.request_served();
+        t.session_counts(3, 2);
+        let l = lines(&metrics);
+        assert_eq!(l.len(), 3);
+        assert_eq!(l[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AWS-MCP/Usage");
+        assert_eq!(l[0]["CallCount"], 1);
+        assert_eq!(l[0]["Service"], "AWS MCP");
+        assert_eq!(l[0]["Class"], "None");
+        assert_eq!(l[1]["Resource"], "AccountSessionCount");
+        assert_eq!(l[1]["ResourceCount"], 3);
+        assert_eq!(l[2]["Resource"], "UserSessionCount");
+        assert_eq!(l[2]["ResourceCount"], 2);
+    }
+}
