@@ -1,1 +1,58 @@
-fn main() {}
+//! `aws-mcp`: the AWS MCP server on a laptop, over stdio or Streamable HTTP.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mcp_server::{App, GroupName, Mode, Settings};
+
+#[derive(Parser)]
+#[command(name = "aws-mcp", version, about = "Self-hosted AWS MCP server (local mode)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve MCP over stdin/stdout (for MCP clients that start the server themselves).
+    Stdio {
+        /// Tool groups to serve, comma-separated (default: all).
+        #[arg(long, default_value = "")]
+        groups: String,
+    },
+    /// Serve MCP over Streamable HTTP at http://<listen>/mcp.
+    Http {
+        /// Address to listen on; keep it on loopback unless you put authentication in front.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Tool groups to serve, comma-separated (default: all).
+        #[arg(long, default_value = "")]
+        groups: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Stdio { groups } => {
+            mcp_server::init_tracing(Mode::Stdio);
+            let settings = Settings::from_env(Mode::Stdio, GroupName::parse_list(&groups)?)?;
+            let app = Arc::new(App::build(settings, Mode::Stdio).await?);
+            mcp_server::local::run_stdio(app).await?;
+        }
+        Command::Http { listen, groups } => {
+            mcp_server::init_tracing(Mode::LocalHttp);
+            let settings = Settings::from_env(Mode::LocalHttp, GroupName::parse_list(&groups)?)?;
+            let app = Arc::new(App::build(settings, Mode::LocalHttp).await?);
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            eprintln!("aws-mcp: serving MCP at http://{addr}/mcp");
+            mcp_server::local::run_http(app, listener).await?;
+        }
+    }
+    Ok(())
+}

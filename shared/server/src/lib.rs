@@ -1,1 +1,33 @@
-//! placeholder
+//! Composition of the AWS MCP server: settings, tool groups, session store and telemetry
+//! assembled into one [`App`], served either as a Lambda function behind a Function URL
+//! ([`lambda::run`]) or locally over stdio or HTTP ([`local`]). Both paths call the same
+//! protocol engine, so a tool behaves identically everywhere.
+//!
+//! This crate decides wiring only; protocol rules live in `mcp-protocol`, tools in their
+//! group crates.
+
+pub mod app;
+pub mod aws;
+pub mod identity;
+pub mod lambda;
+pub mod local;
+pub mod settings;
+
+pub use app::{App, StartupError};
+pub use settings::{GroupName, Mode, Settings};
+
+/// Logs go to stderr (stdout is the protocol in stdio mode); JSON in Lambda.
+pub fn init_tracing(mode: Mode) {
+    use tracing_subscriber::EnvFilter;
+    let default = if mode == Mode::Lambda { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let _ = if mode == Mode::Lambda {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

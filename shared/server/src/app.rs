@@ -1,0 +1,138 @@
+//! Builds one server from settings: telemetry, the session store, the tool groups and the
+//! protocol engine. The Lambda functions and the local server both start here.
+
+use std::sync::Arc;
+
+use knowledge_tools::{KnowledgeGroup, RegionDirectory, SkillLibrary, SsmDirectory};
+use mcp_protocol::{
+    HttpOptions, McpServer, MemorySessionStore, OriginPolicy, Quotas, ServerConfig, SessionStore,
+    StoreError, ToolRegistry,
+};
+use mcp_state::{DirSessionStore, DynamoSessionStore, StateTableLayout};
+use mcp_telemetry::{FileSink, LineSink, StderrSink, Telemetry, TelemetryConfig};
+
+use crate::aws::SharedSdkConfig;
+use crate::identity::LocalIdentity;
+use crate::settings::{GroupName, Mode, Settings, SettingsError};
+
+/// What the server tells clients at `initialize`.
+const INSTRUCTIONS: &str = "Tools for working with AWS. Before a multi-step AWS task, look for a skill (aws___retrieve_skill) and follow it. Check Regional availability with aws___get_regional_availability instead of guessing, and list Regions with aws___list_regions.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot open the session store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot open the audit log {path}: {source}")]
+    AuditLog {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A ready server and what its transports need.
+pub struct App {
+    pub server: Arc<McpServer>,
+    pub local_identity: Arc<LocalIdentity>,
+    pub settings: Settings,
+    pub mode: Mode,
+    pub http_options: HttpOptions,
+}
+
+impl App {
+    pub async fn build(settings: Settings, mode: Mode) -> Result<Self, StartupError> {
+        let sdk = SharedSdkConfig::default();
+        let telemetry = build_telemetry(&settings)?;
+        let sessions = build_session_store(&settings, mode, &sdk).await?;
+
+        let mut registry = ToolRegistry::new();
+        for group in &settings.groups {
+            match group {
+                GroupName::Knowledge => {
+                    let mut skills = SkillLibrary::bundled();
+                    if let Some(dir) = &settings.skills_dir {
+                        skills = skills.with_folder(dir);
+                    }
+                    let live: Option<Arc<dyn RegionDirectory>> = if settings.live_region_data {
+                        Some(Arc::new(SsmDirectory::new(aws_sdk_ssm::Client::new(&sdk.get().await))))
+                    } else {
+                        None
+                    };
+                    registry = registry.with_group(&KnowledgeGroup::new(Arc::new(skills), live));
+                }
+            }
+        }
+
+        let config = ServerConfig {
+            server_name: settings.server_name.clone(),
+            instructions: Some(INSTRUCTIONS.into()),
+            default_region: settings.default_region.clone(),
+            session_ttl: settings.session_ttl,
+            quotas: Quotas {
+                max_sessions_per_account: settings.max_sessions_per_account,
+                max_sessions_per_user: settings.max_sessions_per_user,
+                max_concurrent_connections: settings.max_concurrent_connections,
+                requests_per_second: settings.requests_per_second,
+                burst: settings.burst,
+            },
+            max_body_bytes: settings.max_body_bytes,
+            ..ServerConfig::default()
+        };
+        let server = Arc::new(McpServer::new(registry, sessions, telemetry, config));
+        let http_options = HttpOptions {
+            origins: if mode == Mode::Lambda {
+                OriginPolicy::Any
+            } else {
+                OriginPolicy::Loopback {
+                    extra: settings.allowed_origins.clone(),
+                }
+            },
+        };
+        Ok(Self {
+            server,
+            local_identity: Arc::new(LocalIdentity::new(sdk)),
+            settings,
+            mode,
+            http_options,
+        })
+    }
+}
+
+fn build_telemetry(settings: &Settings) -> Result<Telemetry, StartupError> {
+    let stderr: Arc<dyn LineSink> = Arc::new(StderrSink);
+    let mut audit = vec![stderr.clone()];
+    if let Some(path) = &settings.audit_log {
+        let sink = FileSink::open(path).map_err(|source| StartupError::AuditLog {
+            path: path.display().to_string(),
+            source,
+        })?;
+        audit.push(Arc::new(sink));
+    }
+    let config = TelemetryConfig {
+        metrics_namespace: settings.metrics_namespace.clone(),
+        usage_namespace: settings.usage_namespace.clone(),
+        server_name: settings.server_name.clone(),
+        ..TelemetryConfig::default()
+    };
+    Ok(Telemetry::new(config, stderr, audit))
+}
+
+async fn build_session_store(
+    settings: &Settings,
+    mode: Mode,
+    sdk: &SharedSdkConfig,
+) -> Result<Arc<dyn SessionStore>, StartupError> {
+    if let Some(table) = &settings.state_table {
+        let client = aws_sdk_dynamodb::Client::new(&sdk.get().await);
+        return Ok(Arc::new(DynamoSessionStore::new(
+            client,
+            StateTableLayout::standard(table.clone()),
+        )));
+    }
+    if mode == Mode::Stdio {
+        // Over stdio the process is the session; nothing needs to outlive it.
+        return Ok(Arc::new(MemorySessionStore::default()));
+    }
+    Ok(Arc::new(DirSessionStore::open(&settings.state_dir)?))
+}

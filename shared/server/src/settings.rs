@@ -1,0 +1,229 @@
+//! Configuration from environment variables, every one documented in the README's table.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The tool groups that exist; each is one Lambda function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupName {
+    Knowledge,
+}
+
+impl GroupName {
+    pub const ALL: [GroupName; 1] = [GroupName::Knowledge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupName::Knowledge => "knowledge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, SettingsError> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s.trim())
+            .ok_or_else(|| SettingsError::Invalid {
+                name: "groups".into(),
+                value: s.into(),
+                expected: format!(
+                    "a comma-separated list of: {}",
+                    Self::ALL.map(|g| g.as_str()).join(", ")
+                ),
+            })
+    }
+
+    /// Parses `knowledge,api`; an empty list means every group.
+    pub fn parse_list(s: &str) -> Result<Vec<Self>, SettingsError> {
+        let mut out = Vec::new();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            let g = Self::parse(part)?;
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        if out.is_empty() {
+            out = Self::ALL.to_vec();
+        }
+        Ok(out)
+    }
+}
+
+/// Where the process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Lambda,
+    LocalHttp,
+    Stdio,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("setting {name}={value:?} is invalid: expected {expected}")]
+    Invalid {
+        name: String,
+        value: String,
+        expected: String,
+    },
+}
+
+/// How a Lambda request without an IAM identity is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnauthenticatedPolicy {
+    /// Refused with 403 (the default: Function URLs use `AWS_IAM` auth).
+    Refuse,
+    /// Served as the local credentials' identity (`cargo lambda watch`).
+    Local,
+}
+
+/// Every setting, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub groups: Vec<GroupName>,
+    pub state_table: Option<String>,
+    pub state_dir: PathBuf,
+    pub metrics_namespace: String,
+    pub usage_namespace: String,
+    pub audit_log: Option<PathBuf>,
+    pub allowed_origins: Vec<String>,
+    pub unauthenticated: UnauthenticatedPolicy,
+    pub default_region: String,
+    pub session_ttl: Duration,
+    pub max_sessions_per_account: u64,
+    pub max_sessions_per_user: u64,
+    pub max_concurrent_connections: u64,
+    pub requests_per_second: Option<f64>,
+    pub burst: f64,
+    pub max_body_bytes: usize,
+    pub live_region_data: bool,
+    pub skills_dir: Option<PathBuf>,
+    pub server_name: String,
+}
+
+/// The longest a session may live: the seed's 8-hour storage limit.
+pub const MAX_SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T, expected: &str) -> Result<T, SettingsError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| SettingsError::Invalid {
+            name: name.into(),
+            value: v,
+            expected: expected.into(),
+        }),
+    }
+}
+
+fn flag(name: &str) -> Result<bool, SettingsError> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(SettingsError::Invalid {
+            name: name.into(),
+            value: other.into(),
+            expected: "true or false".into(),
+        }),
+    }
+}
+
+fn default_state_dir(mode: Mode) -> PathBuf {
+    if mode == Mode::Lambda {
+        return PathBuf::from("/tmp/aws-mcp");
+    }
+    if let Some(x) = var("XDG_STATE_HOME") {
+        return PathBuf::from(x).join("aws-mcp");
+    }
+    match var("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/state/aws-mcp"),
+        None => std::env::temp_dir().join("aws-mcp"),
+    }
+}
+
+impl Settings {
+    /// Reads the environment. `groups` comes from the caller (the function binary or the
+    /// command line).
+    pub fn from_env(mode: Mode, groups: Vec<GroupName>) -> Result<Self, SettingsError> {
+        let ttl = number("AWS_MCP_SESSION_TTL_SECONDS", MAX_SESSION_TTL.as_secs(), "seconds between 60 and 28800")?;
+        if !(60..=MAX_SESSION_TTL.as_secs()).contains(&ttl) {
+            return Err(SettingsError::Invalid {
+                name: "AWS_MCP_SESSION_TTL_SECONDS".into(),
+                value: ttl.to_string(),
+                expected: "seconds between 60 and 28800 (8 hours)".into(),
+            });
+        }
+        // Local use serves one person; the per-account rate quota applies in Lambda unless set.
+        let default_rps = if mode == Mode::Lambda { 3.0 } else { 0.0 };
+        let rps: f64 = number("AWS_MCP_REQUESTS_PER_SECOND", default_rps, "a number of requests per second (0 turns the limit off)")?;
+        if !rps.is_finite() || rps < 0.0 {
+            return Err(SettingsError::Invalid {
+                name: "AWS_MCP_REQUESTS_PER_SECOND".into(),
+                value: rps.to_string(),
+                expected: "a non-negative number".into(),
+            });
+        }
+        let unauthenticated = match var("AWS_MCP_ALLOW_UNAUTHENTICATED").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("0" | "false" | "no" | "off") => UnauthenticatedPolicy::Refuse,
+            Some("1" | "true" | "yes" | "on" | "local") => UnauthenticatedPolicy::Local,
+            Some(other) => {
+                return Err(SettingsError::Invalid {
+                    name: "AWS_MCP_ALLOW_UNAUTHENTICATED".into(),
+                    value: other.into(),
+                    expected: "true (development only: serve unsigned requests as the local identity) or false".into(),
+                });
+            }
+        };
+        let usage_namespace = var("AWS_MCP_USAGE_NAMESPACE").unwrap_or_else(|| "AWS-MCP/Usage".into());
+        if usage_namespace.starts_with("AWS/") {
+            return Err(SettingsError::Invalid {
+                name: "AWS_MCP_USAGE_NAMESPACE".into(),
+                value: usage_namespace,
+                expected: "a namespace that does not start with AWS/ (CloudWatch reserves those)".into(),
+            });
+        }
+        Ok(Self {
+            groups,
+            state_table: var("AWS_MCP_STATE_TABLE"),
+            state_dir: var("AWS_MCP_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| default_state_dir(mode)),
+            metrics_namespace: var("AWS_MCP_METRICS_NAMESPACE").unwrap_or_else(|| "AWS-MCP".into()),
+            usage_namespace,
+            audit_log: var("AWS_MCP_AUDIT_LOG").map(PathBuf::from),
+            allowed_origins: var("AWS_MCP_ALLOWED_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+            unauthenticated,
+            default_region: var("AWS_MCP_DEFAULT_REGION")
+                .or_else(|| var("AWS_REGION"))
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".into()),
+            session_ttl: Duration::from_secs(ttl),
+            max_sessions_per_account: number("AWS_MCP_MAX_SESSIONS_PER_ACCOUNT", 180, "a whole number")?,
+            max_sessions_per_user: number("AWS_MCP_MAX_SESSIONS_PER_USER", 90, "a whole number")?,
+            max_concurrent_connections: number("AWS_MCP_MAX_CONCURRENT_CONNECTIONS", 27, "a whole number")?,
+            requests_per_second: (rps > 0.0).then_some(rps),
+            burst: number("AWS_MCP_BURST", 10.0, "a number of requests")?,
+            max_body_bytes: number("AWS_MCP_MAX_BODY_BYTES", 2 * 1024 * 1024, "a size in bytes")?,
+            live_region_data: flag("AWS_MCP_LIVE_REGION_DATA")?,
+            skills_dir: var("AWS_MCP_SKILLS_DIR").map(PathBuf::from),
+            server_name: var("AWS_MCP_SERVER_NAME").unwrap_or_else(|| "aws-mcp".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_lists_parse_and_unknown_groups_name_the_valid_ones() {
+        assert_eq!(GroupName::parse_list("").expect("empty"), GroupName::ALL.to_vec());
+        assert_eq!(
+            GroupName::parse_list("knowledge,knowledge").expect("dup"),
+            vec![GroupName::Knowledge]
+        );
+        let err = GroupName::parse_list("knowledge,bogus").expect_err("bogus").to_string();
+        assert!(err.contains("bogus") && err.contains("knowledge"), "{err}");
+    }
+}
