@@ -1,0 +1,88 @@
+"""Backends against moto_server: the DynamoDB session store (table shaped as in
+template.yaml) and live Region data from SSM public parameters."""
+
+import boto3
+import httpx
+import pytest
+
+from conftest import HEADERS, init_body
+from test_http_protocol import open_session, session_headers
+
+
+def create_state_table(moto_url, name):
+    ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    gsi = lambda index, key: {  # noqa: E731
+        "IndexName": index,
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"},
+                      {"AttributeName": "expires_at", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+                              [("pk", "S"), ("account_key", "S"), ("user_key", "S"), ("expires_at", "N")]],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[gsi("by-account", "account_key"), gsi("by-user", "user_key")],
+    )
+    return ddb
+
+
+@pytest.mark.parametrize("table", ["sessions-e2e"])
+def test_dynamodb_session_store(moto_url, http_server, table):
+    ddb = create_state_table(moto_url, table)
+    url, proc = http_server(AWS_MCP_STATE_TABLE=table, AWS_ENDPOINT_URL=moto_url,
+                            AWS_MCP_MAX_SESSIONS_PER_USER=3)
+    sid, _ = open_session(url, "2025-06-18")
+    item = ddb.get_item(TableName=table, Key={"pk": {"S": f"session#{sid}"}})["Item"]
+    assert item["protocol_version"]["S"] == "2025-06-18"
+    assert item["user_key"]["S"] == "local"
+    assert int(item["expires_at"]["N"]) - int(item["created_at"]["N"]) == 8 * 3600
+
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers=session_headers(sid, "2025-06-18"))
+    assert r.status_code == 200
+
+    # The per-user quota counts live sessions through the by-user index.
+    open_session(url)
+    open_session(url)
+    r = httpx.post(url, json=init_body(), headers=HEADERS)
+    assert r.status_code == 429, r.text
+
+    r = httpx.delete(url, headers=session_headers(sid))
+    assert r.status_code == 200
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": f"session#{sid}"}})
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 3, "method": "ping"}, headers=session_headers(sid))
+    assert r.status_code == 404
+    # Session count metrics were emitted as sessions changed.
+    assert '"Resource":"UserSessionCount"' in proc.stderr()
+
+
+def test_live_region_data_from_ssm(moto_url, http_server):
+    url, _ = http_server(AWS_MCP_LIVE_REGION_DATA="true", AWS_ENDPOINT_URL=moto_url)
+    sid, _ = open_session(url)
+    h = session_headers(sid)
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                              "params": {"name": "aws___list_regions", "arguments": {}}}, headers=h)
+    out = r.json()["result"]["structuredContent"]
+    assert out["source"].startswith("live")
+    names = {x["region_id"]: x["region_long_name"] for x in out["regions"]}
+    assert names["eu-west-1"] == "Europe (Ireland)"
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                              "params": {"name": "aws___get_regional_availability",
+                                         "arguments": {"resource_type": "product", "regions": ["us-east-1", "eu-west-1"],
+                                                       "filters": ["s3"]}}}, headers=h)
+    out = r.json()["result"]["structuredContent"]
+    assert out["source"].startswith("live")
+    assert out["products"][0]["availability"] == {"us-east-1": "isAvailableIn", "eu-west-1": "isAvailableIn"}
+
+
+def test_live_region_data_falls_back_when_ssm_is_unreachable(http_server):
+    # Nothing listens on port 9; the answer says so and still lists the snapshot.
+    url, _ = http_server(AWS_MCP_LIVE_REGION_DATA="true", AWS_ENDPOINT_URL="http://127.0.0.1:9")
+    sid, _ = open_session(url)
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                              "params": {"name": "aws___list_regions", "arguments": {}}},
+                   headers=session_headers(sid), timeout=60)
+    out = r.json()["result"]["structuredContent"]
+    assert "live source failed" in out["note"]
+    assert len(out["regions"]) >= 30

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: Rust unit and integration tests, the Lambda release build, and the
+# end-to-end suite (official MCP client, mcp-proxy-for-aws, cargo lambda watch, moto_server,
+# cfn-lint). Installs its Python tools into two virtualenvs at the repository root
+# (.venv-test: client and proxy; .venv-tools: moto, cfn-lint, cargo-lambda); they are
+# rebuilt whenever their requirements file changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ensure_venv() {
+    local dir=$1 requirements=$2
+    local sum
+    sum=$(sha256sum "$requirements" | cut -d' ' -f1)
+    if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.requirements.sha" 2>/dev/null)" != "$sum" ]; then
+        echo "== installing $requirements into $dir"
+        rm -rf "$dir"
+        python3 -m venv "$dir"
+        "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        echo "$sum" > "$dir/.requirements.sha"
+    fi
+}
+
+ensure_venv .venv-test tests/requirements-client.txt
+ensure_venv .venv-tools tests/requirements-tools.txt
+export PATH="$PWD/.venv-tools/bin:$PATH"
+export AWS_MCP_TOOLS_BIN="$PWD/.venv-tools/bin"
+
+echo "== cargo test"
+cargo build --workspace --locked
+cargo test --workspace --locked
+
+echo "== Lambda release build (cargo lambda, x86_64, for provided.al2023)"
+for dir in functions/*/; do
+    cargo lambda build --release --package "$(basename "$dir")"
+done
+
+echo "== end-to-end tests"
+.venv-test/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"
