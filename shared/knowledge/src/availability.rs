@@ -209,7 +209,9 @@ impl RegionalAvailability {
     fn api_rows(filters: &[String]) -> Result<Vec<Row>, ToolError> {
         let snap = data::service_apis()?;
         let basis = |s: &data::ServiceApi| match s.regions_source.as_str() {
-            "partition-default" => "no Regional endpoint data for this service; assumed available in every commercial Region",
+            "partition-default" => {
+                "no Regional endpoint data for this service; assumed available in every commercial Region"
+            }
             "global" => "global service: one endpoint serves every Region of the partition",
             "ssm" => "Regions from the SSM product list",
             _ => "Regional endpoints in the service model",
@@ -305,7 +307,11 @@ impl ToolHandler for RegionalAvailability {
         let mut regions = if input.regions.is_empty() {
             vec![ctx.region.clone()]
         } else {
-            input.regions.iter().map(|r| r.trim().to_ascii_lowercase()).collect()
+            input
+                .regions
+                .iter()
+                .map(|r| r.trim().to_ascii_lowercase())
+                .collect()
         };
         regions.dedup();
         if regions.len() > MAX_REGIONS {
@@ -352,7 +358,10 @@ impl ToolHandler for RegionalAvailability {
             ),
             ResourceType::Api => {
                 note = Some("API availability is judged at service level: an operation is reported available wherever its service has a Regional endpoint.".to_owned());
-                (Self::api_rows(&input.filters)?, data::describe_source(&data::service_apis()?.source))
+                (
+                    Self::api_rows(&input.filters)?,
+                    data::describe_source(&data::service_apis()?.source),
+                )
             }
             ResourceType::Cfn => (
                 Self::cfn_rows(&input.filters)?,
@@ -397,9 +406,18 @@ impl ToolHandler for RegionalAvailability {
             ResourceType::Cfn => &data::cfn_resources()?.regions,
         };
         let covered = match input.resource_type {
-            ResourceType::Product => coverage(snapshot_regions.len(), data::products()?.products.iter().map(|p| &p.regions)),
-            ResourceType::Api => coverage(snapshot_regions.len(), data::service_apis()?.services.iter().map(|s| &s.regions)),
-            ResourceType::Cfn => coverage(snapshot_regions.len(), data::cfn_resources()?.types.iter().map(|t| &t.regions)),
+            ResourceType::Product => coverage(
+                snapshot_regions.len(),
+                data::products()?.products.iter().map(|p| &p.regions),
+            ),
+            ResourceType::Api => coverage(
+                snapshot_regions.len(),
+                data::service_apis()?.services.iter().map(|s| &s.regions),
+            ),
+            ResourceType::Cfn => coverage(
+                snapshot_regions.len(),
+                data::cfn_resources()?.types.iter().map(|t| &t.regions),
+            ),
         };
 
         let total = rows.len();
@@ -410,7 +428,13 @@ impl ToolHandler for RegionalAvailability {
                 let mut availability = BTreeMap::new();
                 for region in &regions {
                     let status = match &row.live_regions {
-                        Some(live) => if live.contains(region) { AVAILABLE } else { NOT_AVAILABLE },
+                        Some(live) => {
+                            if live.contains(region) {
+                                AVAILABLE
+                            } else {
+                                NOT_AVAILABLE
+                            }
+                        }
                         None => match snapshot_regions.iter().position(|r| r == region) {
                             Some(i) if row.available.contains(&(i as u16)) => AVAILABLE,
                             Some(i) if covered.get(i).copied().unwrap_or(false) => NOT_AVAILABLE,

@@ -109,7 +109,12 @@ impl ToolHandler for ListRegions {
                         .collect();
                     source = live.describe();
                 }
-                Ok(_) => note = Some("the live source returned no Regions; answered from the bundled snapshot".to_owned()),
+                Ok(_) => {
+                    note = Some(
+                        "the live source returned no Regions; answered from the bundled snapshot"
+                            .to_owned(),
+                    )
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "live region lookup failed");
                     note = Some(format!(

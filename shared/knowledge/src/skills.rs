@@ -200,7 +200,11 @@ fn normalise_path(path: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn collect_embedded(dir: &'static Dir<'static>, files: &mut BTreeMap<String, Cow<'static, str>>, root: &Path) {
+fn collect_embedded(
+    dir: &'static Dir<'static>,
+    files: &mut BTreeMap<String, Cow<'static, str>>,
+    root: &Path,
+) {
     for f in dir.files() {
         if let (Some(text), Ok(rel)) = (f.contents_utf8(), f.path().strip_prefix(root))
             && let Some(rel) = rel.to_str()
@@ -213,7 +217,11 @@ fn collect_embedded(dir: &'static Dir<'static>, files: &mut BTreeMap<String, Cow
     }
 }
 
-fn collect_disk(dir: &Path, root: &Path, files: &mut BTreeMap<String, Cow<'static, str>>) -> std::io::Result<()> {
+fn collect_disk(
+    dir: &Path,
+    root: &Path,
+    files: &mut BTreeMap<String, Cow<'static, str>>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let meta = entry.file_type()?;
@@ -224,18 +232,22 @@ fn collect_disk(dir: &Path, root: &Path, files: &mut BTreeMap<String, Cow<'stati
         }
         if meta.is_dir() {
             collect_disk(&path, root, files)?;
-        } else if meta.is_file() && entry.metadata()?.len() <= MAX_SKILL_FILE_BYTES {
-            if let (Ok(text), Ok(rel)) = (std::fs::read_to_string(&path), path.strip_prefix(root))
-                && let Some(rel) = rel.to_str()
-            {
-                files.insert(rel.to_owned(), Cow::Owned(text));
-            }
+        } else if meta.is_file()
+            && entry.metadata()?.len() <= MAX_SKILL_FILE_BYTES
+            && let (Ok(text), Ok(rel)) = (std::fs::read_to_string(&path), path.strip_prefix(root))
+            && let Some(rel) = rel.to_str()
+        {
+            files.insert(rel.to_owned(), Cow::Owned(text));
         }
     }
     Ok(())
 }
 
-fn build_skill(folder: &str, origin: &str, files: BTreeMap<String, Cow<'static, str>>) -> Result<Skill, Vec<String>> {
+fn build_skill(
+    folder: &str,
+    origin: &str,
+    files: BTreeMap<String, Cow<'static, str>>,
+) -> Result<Skill, Vec<String>> {
     let problems = validate(folder, &files);
     if !problems.is_empty() {
         return Err(problems);
@@ -392,11 +404,14 @@ impl ToolHandler for RetrieveSkill {
         let Some(skill) = self.library.get(name) else {
             let close = closest(name, self.library.iter().map(|s| s.name.as_str()), 5);
             let hint = if close.is_empty() {
-                "Use aws___search_documentation with topics [\"agent_skills\"] to find skill names.".to_owned()
+                "Use aws___search_documentation with topics [\"agent_skills\"] to find skill names."
+                    .to_owned()
             } else {
                 format!("Did you mean: {}?", close.join(", "))
             };
-            return Err(ToolError::NotFound(format!("Unknown skill '{name}'. {hint}")));
+            return Err(ToolError::NotFound(format!(
+                "Unknown skill '{name}'. {hint}"
+            )));
         };
         let files: Vec<&str> = skill.files.keys().map(String::as_str).collect();
         let file = match input.file.as_deref().map(str::trim) {
@@ -469,10 +484,17 @@ mod tests {
         assert!(all.contains("does not resolve"), "{all}");
 
         let good = files(&[
-            ("SKILL.md", "---\nname: ok\ndescription: Does a thing. Use when needed.\n---\nSee [r](references/r.md) and [web](https://aws.amazon.com).\n"),
+            (
+                "SKILL.md",
+                "---\nname: ok\ndescription: Does a thing. Use when needed.\n---\nSee [r](references/r.md) and [web](https://aws.amazon.com).\n",
+            ),
             ("references/r.md", "Back to [skill](../SKILL.md)."),
         ]);
-        assert!(validate("ok", &good).is_empty(), "{:?}", validate("ok", &good));
+        assert!(
+            validate("ok", &good).is_empty(),
+            "{:?}",
+            validate("ok", &good)
+        );
     }
 
     #[test]
@@ -486,7 +508,10 @@ mod tests {
         std::fs::create_dir_all(&skill_dir).expect("mkdir");
         std::fs::write(
             skill_dir.join("SKILL.md"),
-            format!("---\nname: {}\ndescription: Organisation version.\n---\nOurs.\n", first.name),
+            format!(
+                "---\nname: {}\ndescription: Organisation version.\n---\nOurs.\n",
+                first.name
+            ),
         )
         .expect("write");
         let lib = lib.with_folder(&dir);

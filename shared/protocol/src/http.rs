@@ -296,9 +296,10 @@ impl McpServer {
             );
         }
         let messages: Vec<Incoming> = items.into_iter().map(Incoming::classify).collect();
-        if messages.iter().any(
-            |m| matches!(m, Incoming::Request { method, .. } if method == "initialize"),
-        ) {
+        if messages
+            .iter()
+            .any(|m| matches!(m, Incoming::Request { method, .. } if method == "initialize"))
+        {
             return rpc_error_status(
                 StatusCode::BAD_REQUEST,
                 &Value::Null,

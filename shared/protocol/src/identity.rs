@@ -134,7 +134,10 @@ mod tests {
             caller_id: None,
             source_ip: None,
         };
-        assert_eq!(id.owner_key(), "arn:aws:sts::123456789012:assumed-role/dev/s");
+        assert_eq!(
+            id.owner_key(),
+            "arn:aws:sts::123456789012:assumed-role/dev/s"
+        );
         assert_eq!(id.account_key(), "123456789012");
         assert_eq!(id.to_audit().kind, "AssumedRole");
     }

@@ -55,7 +55,9 @@ impl App {
                         skills = skills.with_folder(dir);
                     }
                     let live: Option<Arc<dyn RegionDirectory>> = if settings.live_region_data {
-                        Some(Arc::new(SsmDirectory::new(aws_sdk_ssm::Client::new(&sdk.get().await))))
+                        Some(Arc::new(SsmDirectory::new(aws_sdk_ssm::Client::new(
+                            &sdk.get().await,
+                        ))))
                     } else {
                         None
                     };

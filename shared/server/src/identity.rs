@@ -122,7 +122,10 @@ mod tests {
         let id = from_request_context(&req.request_context()).expect("iam identity");
         assert_eq!(id.kind, IdentityKind::Iam);
         assert_eq!(id.account_id.as_deref(), Some("123456789012"));
-        assert_eq!(id.arn.as_deref(), Some("arn:aws:iam::123456789012:user/dev"));
+        assert_eq!(
+            id.arn.as_deref(),
+            Some("arn:aws:iam::123456789012:user/dev")
+        );
         assert_eq!(id.source_ip.as_deref(), Some("203.0.113.9"));
 
         let req = event(false);

@@ -106,7 +106,11 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn number<T: std::str::FromStr>(name: &str, default: T, expected: &str) -> Result<T, SettingsError> {
+fn number<T: std::str::FromStr>(
+    name: &str,
+    default: T,
+    expected: &str,
+) -> Result<T, SettingsError> {
     match var(name) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| SettingsError::Invalid {
@@ -146,7 +150,11 @@ impl Settings {
     /// Reads the environment. `groups` comes from the caller (the function binary or the
     /// command line).
     pub fn from_env(mode: Mode, groups: Vec<GroupName>) -> Result<Self, SettingsError> {
-        let ttl = number("AWS_MCP_SESSION_TTL_SECONDS", MAX_SESSION_TTL.as_secs(), "seconds between 60 and 28800")?;
+        let ttl = number(
+            "AWS_MCP_SESSION_TTL_SECONDS",
+            MAX_SESSION_TTL.as_secs(),
+            "seconds between 60 and 28800",
+        )?;
         if !(60..=MAX_SESSION_TTL.as_secs()).contains(&ttl) {
             return Err(SettingsError::Invalid {
                 name: "AWS_MCP_SESSION_TTL_SECONDS".into(),
@@ -156,7 +164,11 @@ impl Settings {
         }
         // Local use serves one person; the per-account rate quota applies in Lambda unless set.
         let default_rps = if mode == Mode::Lambda { 3.0 } else { 0.0 };
-        let rps: f64 = number("AWS_MCP_REQUESTS_PER_SECOND", default_rps, "a number of requests per second (0 turns the limit off)")?;
+        let rps: f64 = number(
+            "AWS_MCP_REQUESTS_PER_SECOND",
+            default_rps,
+            "a number of requests per second (0 turns the limit off)",
+        )?;
         if !rps.is_finite() || rps < 0.0 {
             return Err(SettingsError::Invalid {
                 name: "AWS_MCP_REQUESTS_PER_SECOND".into(),
@@ -164,7 +176,11 @@ impl Settings {
                 expected: "a non-negative number".into(),
             });
         }
-        let unauthenticated = match var("AWS_MCP_ALLOW_UNAUTHENTICATED").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let unauthenticated = match var("AWS_MCP_ALLOW_UNAUTHENTICATED")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("0" | "false" | "no" | "off") => UnauthenticatedPolicy::Refuse,
             Some("1" | "true" | "yes" | "on" | "local") => UnauthenticatedPolicy::Local,
             Some(other) => {
@@ -175,23 +191,32 @@ impl Settings {
                 });
             }
         };
-        let usage_namespace = var("AWS_MCP_USAGE_NAMESPACE").unwrap_or_else(|| "AWS-MCP/Usage".into());
+        let usage_namespace =
+            var("AWS_MCP_USAGE_NAMESPACE").unwrap_or_else(|| "AWS-MCP/Usage".into());
         if usage_namespace.starts_with("AWS/") {
             return Err(SettingsError::Invalid {
                 name: "AWS_MCP_USAGE_NAMESPACE".into(),
                 value: usage_namespace,
-                expected: "a namespace that does not start with AWS/ (CloudWatch reserves those)".into(),
+                expected: "a namespace that does not start with AWS/ (CloudWatch reserves those)"
+                    .into(),
             });
         }
         Ok(Self {
             groups,
             state_table: var("AWS_MCP_STATE_TABLE"),
-            state_dir: var("AWS_MCP_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| default_state_dir(mode)),
+            state_dir: var("AWS_MCP_STATE_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| default_state_dir(mode)),
             metrics_namespace: var("AWS_MCP_METRICS_NAMESPACE").unwrap_or_else(|| "AWS-MCP".into()),
             usage_namespace,
             audit_log: var("AWS_MCP_AUDIT_LOG").map(PathBuf::from),
             allowed_origins: var("AWS_MCP_ALLOWED_ORIGINS")
-                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             unauthenticated,
             default_region: var("AWS_MCP_DEFAULT_REGION")
@@ -199,9 +224,17 @@ impl Settings {
                 .or_else(|| var("AWS_DEFAULT_REGION"))
                 .unwrap_or_else(|| "us-east-1".into()),
             session_ttl: Duration::from_secs(ttl),
-            max_sessions_per_account: number("AWS_MCP_MAX_SESSIONS_PER_ACCOUNT", 180, "a whole number")?,
+            max_sessions_per_account: number(
+                "AWS_MCP_MAX_SESSIONS_PER_ACCOUNT",
+                180,
+                "a whole number",
+            )?,
             max_sessions_per_user: number("AWS_MCP_MAX_SESSIONS_PER_USER", 90, "a whole number")?,
-            max_concurrent_connections: number("AWS_MCP_MAX_CONCURRENT_CONNECTIONS", 27, "a whole number")?,
+            max_concurrent_connections: number(
+                "AWS_MCP_MAX_CONCURRENT_CONNECTIONS",
+                27,
+                "a whole number",
+            )?,
             requests_per_second: (rps > 0.0).then_some(rps),
             burst: number("AWS_MCP_BURST", 10.0, "a number of requests")?,
             max_body_bytes: number("AWS_MCP_MAX_BODY_BYTES", 2 * 1024 * 1024, "a size in bytes")?,
@@ -218,12 +251,17 @@ mod tests {
 
     #[test]
     fn group_lists_parse_and_unknown_groups_name_the_valid_ones() {
-        assert_eq!(GroupName::parse_list("").expect("empty"), GroupName::ALL.to_vec());
+        assert_eq!(
+            GroupName::parse_list("").expect("empty"),
+            GroupName::ALL.to_vec()
+        );
         assert_eq!(
             GroupName::parse_list("knowledge,knowledge").expect("dup"),
             vec![GroupName::Knowledge]
         );
-        let err = GroupName::parse_list("knowledge,bogus").expect_err("bogus").to_string();
+        let err = GroupName::parse_list("knowledge,bogus")
+            .expect_err("bogus")
+            .to_string();
         assert!(err.contains("bogus") && err.contains("knowledge"), "{err}");
     }
 }

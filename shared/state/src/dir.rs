@@ -114,14 +114,19 @@ impl SessionStore for DirSessionStore {
 
     async fn count_for_account(&self, account: &str) -> Result<u64, StoreError> {
         let (store, account) = (self.clone(), account.to_owned());
-        blocking(move || Ok(store.scan()?.iter().filter(|r| r.account == account).count() as u64))
-            .await
+        blocking(move || {
+            Ok(store
+                .scan()?
+                .iter()
+                .filter(|r| r.account == account)
+                .count() as u64)
+        })
+        .await
     }
 
     async fn count_for_owner(&self, owner: &str) -> Result<u64, StoreError> {
         let (store, owner) = (self.clone(), owner.to_owned());
-        blocking(move || Ok(store.scan()?.iter().filter(|r| r.owner == owner).count() as u64))
-            .await
+        blocking(move || Ok(store.scan()?.iter().filter(|r| r.owner == owner).count() as u64)).await
     }
 }
 
@@ -148,7 +153,10 @@ mod tests {
         let store = DirSessionStore::open(root.path()).expect("open");
         let a = record("alice", 3600);
         store.create(&a).await.expect("create");
-        assert!(matches!(store.create(&a).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            store.create(&a).await,
+            Err(StoreError::Conflict(_))
+        ));
         assert_eq!(store.get(&a.id).await.expect("get"), Some(a.clone()));
 
         let expired = record("alice", -1);
@@ -157,7 +165,13 @@ mod tests {
 
         store.create(&record("bob", 3600)).await.expect("create");
         assert_eq!(store.count_for_owner("alice").await.expect("count"), 1);
-        assert_eq!(store.count_for_account("123456789012").await.expect("count"), 2);
+        assert_eq!(
+            store
+                .count_for_account("123456789012")
+                .await
+                .expect("count"),
+            2
+        );
 
         // A second handle on the same directory (another process) sees the same sessions.
         let other = DirSessionStore::open(root.path()).expect("open");

@@ -81,10 +81,7 @@ impl DynamoSessionStore {
             owner: text("user_key")?,
             account: text("account_key")?,
             protocol_version: text("protocol_version")?,
-            client_name: item
-                .get("client_name")
-                .and_then(|v| v.as_s().ok())
-                .cloned(),
+            client_name: item.get("client_name").and_then(|v| v.as_s().ok()).cloned(),
             created_at: number("created_at")?,
             expires_at: number("expires_at")?,
         })

@@ -186,7 +186,13 @@ impl std::fmt::Debug for Telemetry {
     }
 }
 
-const TOOL_METRICS: [&str; 5] = ["Invocation", "Success", "UserError", "SystemError", "Throttle"];
+const TOOL_METRICS: [&str; 5] = [
+    "Invocation",
+    "Success",
+    "UserError",
+    "SystemError",
+    "Throttle",
+];
 
 impl Telemetry {
     /// Metrics go to `metrics`; audit records to every sink in `audit`.
@@ -236,7 +242,12 @@ impl Telemetry {
             "ResourceCount",
             account_sessions,
         );
-        self.usage("Resource", "UserSessionCount", "ResourceCount", user_sessions);
+        self.usage(
+            "Resource",
+            "UserSessionCount",
+            "ResourceCount",
+            user_sessions,
+        );
     }
 
     /// Connections open in this process at the moment one more arrived.
@@ -291,8 +302,10 @@ impl Telemetry {
             .tool_name
             .strip_prefix("aws___")
             .unwrap_or(&event.tool_name);
-        let (content, cut) =
-            bounded_content(&event.response_content, self.config.audit_max_response_bytes);
+        let (content, cut) = bounded_content(
+            &event.response_content,
+            self.config.audit_max_response_bytes,
+        );
         let mut response = json!({"content": content, "isError": event.is_error});
         if cut {
             response["truncated"] = json!(true);
@@ -418,12 +431,19 @@ mod tests {
     fn tool_call_emits_emf_with_one_outcome_and_an_audit_record() {
         let metrics = Arc::new(MemorySink::default());
         let audit = Arc::new(MemorySink::default());
-        let t = Telemetry::new(TelemetryConfig::default(), metrics.clone(), vec![audit.clone()]);
+        let t = Telemetry::new(
+            TelemetryConfig::default(),
+            metrics.clone(),
+            vec![audit.clone()],
+        );
         t.tool_call(&event(Outcome::UserError, "bad"));
 
         let m = &lines(&metrics)[0];
         assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AWS-MCP");
-        assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["ToolName"]]));
+        assert_eq!(
+            m["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["ToolName"]])
+        );
         assert_eq!(m["ToolName"], "aws___retrieve_skill");
         assert_eq!(m["Invocation"], 1);
         assert_eq!(m["UserError"], 1);
@@ -468,7 +488,10 @@ mod tests {
         t.session_counts(3, 2);
         let l = lines(&metrics);
         assert_eq!(l.len(), 3);
-        assert_eq!(l[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AWS-MCP/Usage");
+        assert_eq!(
+            l[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "AWS-MCP/Usage"
+        );
         assert_eq!(l[0]["CallCount"], 1);
         assert_eq!(l[0]["Service"], "AWS MCP");
         assert_eq!(l[0]["Class"], "None");

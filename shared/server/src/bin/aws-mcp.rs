@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use mcp_server::{App, GroupName, Mode, Settings};
 
 #[derive(Parser)]
-#[command(name = "aws-mcp", version, about = "Self-hosted AWS MCP server (local mode)")]
+#[command(
+    name = "aws-mcp",
+    version,
+    about = "Self-hosted AWS MCP server (local mode)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
