@@ -1,6 +1,9 @@
 """Backends against moto_server: the DynamoDB session store (table shaped as in
 template.yaml) and live Region data from SSM public parameters."""
 
+import json
+import time
+
 import boto3
 import httpx
 import pytest
@@ -74,6 +77,33 @@ def test_live_region_data_from_ssm(moto_url, http_server):
     out = r.json()["result"]["structuredContent"]
     assert out["source"].startswith("live")
     assert out["products"][0]["availability"] == {"us-east-1": "isAvailableIn", "eu-west-1": "isAvailableIn"}
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+                              "params": {"name": "aws___get_regional_availability",
+                                         "arguments": {"resource_type": "api", "regions": ["us-east-1"],
+                                                       "filters": ["DynamoDB+ListTables"]}}}, headers=h)
+    out = r.json()["result"]["structuredContent"]
+    assert out["source"].startswith("live")
+    assert out["service_apis"][0]["availability"] == {"us-east-1": "isAvailableIn"}
+
+
+def test_local_identity_is_looked_up_in_the_background(moto_url, http_server, tmp_path):
+    audit = tmp_path / "audit.jsonl"
+    url, _ = http_server(AWS_ENDPOINT_URL=moto_url, AWS_MCP_AUDIT_LOG=audit)
+    sid, _ = open_session(url)
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "aws___list_regions", "arguments": {}}}
+    deadline = time.monotonic() + 20
+    kinds = []
+    while time.monotonic() < deadline:
+        assert httpx.post(url, json=call, headers=session_headers(sid)).status_code == 200
+        records = [json.loads(l) for l in audit.read_text().splitlines()]
+        kinds = [r["userIdentity"] for r in records]
+        if kinds[-1]["type"] != "Local":
+            break
+        time.sleep(0.2)
+    # moto answers GetCallerIdentity for its default account.
+    assert kinds[-1]["accountId"] == "123456789012", kinds
+    assert kinds[-1]["arn"].startswith("arn:aws:")
 
 
 def test_live_region_data_falls_back_when_ssm_is_unreachable(http_server):

@@ -154,6 +154,17 @@ def test_rate_quota_gives_429_with_retry_after(http_server):
     assert "Rate exceeded" in throttled[0].json()["error"]["message"]
 
 
+def test_throttled_tool_calls_count_as_throttle(http_server):
+    url, proc = http_server(AWS_MCP_REQUESTS_PER_SECOND=0.5, AWS_MCP_BURST=1)
+    sid, _ = open_session(url)
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "aws___list_regions", "arguments": {}}}
+    codes = [httpx.post(url, json=call, headers=session_headers(sid)).status_code for _ in range(3)]
+    assert 429 in codes
+    lines = [l for l in proc.stderr().splitlines() if '"ToolName"' in l]
+    assert any('"Throttle":1' in l and "aws___list_regions" in l for l in lines), lines
+
+
 def test_session_quota_per_user(http_server):
     url, _ = http_server(AWS_MCP_MAX_SESSIONS_PER_USER=2)
     open_session(url)

@@ -132,6 +132,8 @@ struct Row {
     extra: Vec<(&'static str, Value)>,
     /// Indices (into the snapshot's region list) where it is available.
     available: Vec<u16>,
+    /// SSM product codes to try for a live lookup, in order.
+    live_keys: Vec<String>,
     /// Regions answered by a live lookup instead, when there was one.
     live_regions: Option<Vec<String>>,
 }
@@ -181,6 +183,7 @@ impl RegionalAvailability {
             name: p.name.clone(),
             extra: vec![("code", json!(p.code))],
             available: p.regions.clone(),
+            live_keys: vec![p.code.clone()],
             live_regions: None,
         };
         if filters.is_empty() {
@@ -228,6 +231,7 @@ impl RegionalAvailability {
                 ("basis", json!(basis(s))),
             ],
             available: s.regions.clone(),
+            live_keys: vec![s.service_name.clone(), s.endpoint_prefix.clone()],
             live_regions: None,
         };
         if filters.is_empty() {
@@ -276,6 +280,7 @@ impl RegionalAvailability {
             name: t.name.clone(),
             extra: vec![],
             available: t.regions.clone(),
+            live_keys: vec![],
             live_regions: None,
         };
         if filters.is_empty() {
@@ -369,33 +374,42 @@ impl ToolHandler for RegionalAvailability {
             ),
         };
 
-        // Filtered product lookups go live when a live directory is configured.
-        if input.resource_type == ResourceType::Product
+        // Filtered product and API lookups go live when a live directory is configured;
+        // CloudFormation types have no public live source, so they stay on the snapshot.
+        if input.resource_type != ResourceType::Cfn
             && !input.filters.is_empty()
             && let Some(live) = &self.live
         {
             let mut failures = Vec::new();
             for row in &mut rows {
-                let code = row
-                    .extra
-                    .iter()
-                    .find(|(k, _)| *k == "code")
-                    .and_then(|(_, v)| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                match live.product_regions(&code).await {
-                    Ok(Some(found)) => row.live_regions = Some(found),
-                    Ok(None) => {}
-                    Err(e) => failures.push(e),
+                for key in &row.live_keys {
+                    match live.product_regions(key).await {
+                        Ok(Some(found)) => {
+                            row.live_regions = Some(found);
+                            break;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            failures.push(e);
+                            break;
+                        }
+                    }
                 }
             }
             if failures.is_empty() {
                 source = live.describe();
             } else {
-                note = Some(format!(
+                for row in &mut rows {
+                    row.live_regions = None;
+                }
+                let failed = format!(
                     "the live source failed ({}); answered from the bundled snapshot",
                     failures[0]
-                ));
+                );
+                note = Some(match note {
+                    Some(n) => format!("{n} {failed}"),
+                    None => failed,
+                });
             }
         }
 

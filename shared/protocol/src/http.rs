@@ -113,6 +113,9 @@ impl McpServer {
         match admission {
             Admission::Admitted => {}
             Admission::OverRate => {
+                if let Some(tool) = called_tool(request.body()) {
+                    self.telemetry().tool_throttled(&tool);
+                }
                 let mut r = error_status(
                     StatusCode::TOO_MANY_REQUESTS,
                     "Rate exceeded: too many requests per second for this account; retry after a short wait",
@@ -456,6 +459,14 @@ impl McpServer {
             Err(e) => store_failure(&Value::Null, &e),
         }
     }
+}
+
+/// The tool a `tools/call` body names, if it is one.
+fn called_tool(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    (v.get("method")?.as_str()? == "tools/call")
+        .then(|| v.pointer("/params/name")?.as_str().map(str::to_owned))
+        .flatten()
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {

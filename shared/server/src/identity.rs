@@ -30,17 +30,39 @@ pub fn from_request_context(ctx: &RequestContext) -> Option<CallerIdentity> {
     })
 }
 
-/// The local user's identity: `local` until a tool that needs AWS resolves it.
+/// The local user's identity: `local` until looked up. The lookup starts in the background
+/// the first time the identity is read (after the first request, never at start-up), and a
+/// tool that needs AWS can wait for it with [`IdentitySource::resolve`].
 pub struct LocalIdentity {
+    inner: Arc<LocalInner>,
+}
+
+struct LocalInner {
     config: SharedSdkConfig,
     resolved: OnceCell<CallerIdentity>,
+    started: std::sync::atomic::AtomicBool,
+}
+
+impl LocalInner {
+    async fn resolve(&self) -> CallerIdentity {
+        self.resolved
+            .get_or_init(|| async {
+                let config = self.config.get().await;
+                LocalIdentity::lookup(&config).await
+            })
+            .await
+            .clone()
+    }
 }
 
 impl LocalIdentity {
     pub fn new(config: SharedSdkConfig) -> Self {
         Self {
-            config,
-            resolved: OnceCell::new(),
+            inner: Arc::new(LocalInner {
+                config,
+                resolved: OnceCell::new(),
+                started: std::sync::atomic::AtomicBool::new(false),
+            }),
         }
     }
 
@@ -66,25 +88,35 @@ impl LocalIdentity {
             }
         }
     }
+
+    fn start_background_lookup(&self) {
+        use std::sync::atomic::Ordering;
+        if self.inner.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let inner = self.inner.clone();
+            runtime.spawn(async move {
+                inner.resolve().await;
+            });
+        }
+    }
 }
 
 #[async_trait]
 impl IdentitySource for LocalIdentity {
     fn snapshot(&self) -> CallerIdentity {
-        self.resolved
-            .get()
-            .cloned()
-            .unwrap_or_else(CallerIdentity::local)
+        match self.inner.resolved.get() {
+            Some(id) => id.clone(),
+            None => {
+                self.start_background_lookup();
+                CallerIdentity::local()
+            }
+        }
     }
 
     async fn resolve(&self) -> CallerIdentity {
-        self.resolved
-            .get_or_init(|| async {
-                let config = self.config.get().await;
-                Self::lookup(&config).await
-            })
-            .await
-            .clone()
+        self.inner.resolve().await
     }
 }
 

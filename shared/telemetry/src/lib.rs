@@ -229,6 +229,15 @@ impl Telemetry {
         }
     }
 
+    /// A `tools/call` refused by the rate quota before it ran: `Invocation` and `Throttle`.
+    pub fn tool_throttled(&self, tool_name: &str) {
+        let mut line = self.tool_metrics_template(tool_name, OffsetDateTime::now_utc());
+        for metric in TOOL_METRICS {
+            line[metric] = json!(u8::from(metric == "Invocation" || metric == "Throttle"));
+        }
+        self.metrics.write_line(&line.to_string());
+    }
+
     /// One `CallCount` (Type `API`, Resource `Request`) for every MCP request served.
     pub fn request_served(&self) {
         self.usage("API", "Request", "CallCount", 1);
@@ -274,8 +283,8 @@ impl Telemetry {
         self.metrics.write_line(&line.to_string());
     }
 
-    fn tool_metrics_line(&self, event: &ToolCallEvent, now: OffsetDateTime) -> Value {
-        let mut line = json!({
+    fn tool_metrics_template(&self, tool_name: &str, now: OffsetDateTime) -> Value {
+        json!({
             "_aws": {
                 "Timestamp": epoch_millis(now),
                 "CloudWatchMetrics": [{
@@ -287,8 +296,12 @@ impl Telemetry {
                         .collect::<Vec<_>>(),
                 }],
             },
-            "ToolName": event.tool_name,
-        });
+            "ToolName": tool_name,
+        })
+    }
+
+    fn tool_metrics_line(&self, event: &ToolCallEvent, now: OffsetDateTime) -> Value {
+        let mut line = self.tool_metrics_template(&event.tool_name, now);
         let outcome = event.outcome.metric_name();
         for metric in TOOL_METRICS {
             let value = u8::from(metric == "Invocation" || metric == outcome);
