@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Bundle the botocore service models for the `aws-models` crate.
+
+Writes into shared/models/data/:
+  services.pack      every service's newest model, one gzip member per service, concatenated;
+                     each member is JSON {"model": service-2, "paginators": {...}, "waiters": {...}}
+  index.json.gz      {"source", "services": [{service_name, api_version, uid, service_id,
+                     endpoint_prefix, full_name, abbreviation, protocol, protocols,
+                     signing_name, global_endpoint?, offset, length, operations: [...]}]}
+  api_docs.json.gz   {"source", "operations": [[service_index, operation, plain-text docs]]}
+                     (HTML stripped, cut at MAX_DOC_CHARS): the offline API-reference corpus.
+  NOTICE             botocore's notice; the data is Apache-2.0.
+
+Refresh: python3.11 -m venv /tmp/m && /tmp/m/bin/pip install botocore==1.43.11 &&
+         /tmp/m/bin/python infra/scripts/generate_models.py
+Deterministic: sorted keys (models keep their own order), gzip mtime 0; running twice gives identical bytes.
+"""
+
+import argparse
+import gzip
+import html
+import io
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+PINNED = {"botocore": "1.43.11"}
+MAX_DOC_CHARS = 3000
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "shared" / "models" / "data"
+
+
+def gz(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(data)
+    return buf.getvalue()
+
+
+def dumps(obj, sort_keys=True) -> bytes:
+    return json.dumps(obj, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def load_json(path: Path):
+    if path.exists():
+        return json.loads(path.read_text())
+    gzp = path.with_name(path.name + ".gz")
+    if gzp.exists():
+        return json.loads(gzip.decompress(gzp.read_bytes()))
+    return None
+
+
+TAG = re.compile(r"<[^>]+>")
+SPACE = re.compile(r"\s+")
+
+
+def plain(doc: str) -> str:
+    text = TAG.sub(" ", doc or "")
+    return SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--allow-version-mismatch", action="store_true")
+    args = ap.parse_args()
+
+    import botocore
+
+    if botocore.__version__ != PINNED["botocore"] and not args.allow_version_mismatch:
+        print(f"botocore {botocore.__version__} installed, {PINNED['botocore']} pinned; "
+              "install the pinned version or pass --allow-version-mismatch", file=sys.stderr)
+        return 2
+    data = Path(botocore.__file__).parent / "data"
+    source = {"generator": "infra/scripts/generate_models.py", "packages": {"botocore": botocore.__version__}}
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    pack = bytearray()
+    services = []
+    docs = []
+    for service_dir in sorted(p for p in data.iterdir() if p.is_dir()):
+        versions = sorted(v for v in service_dir.iterdir() if v.is_dir() and
+                          ((v / "service-2.json").exists() or (v / "service-2.json.gz").exists()))
+        if not versions:
+            continue
+        newest = versions[-1]
+        model = load_json(newest / "service-2.json")
+        paginators = (load_json(newest / "paginators-1.json") or {}).get("pagination", {})
+        waiters = (load_json(newest / "waiters-2.json") or {}).get("waiters", {})
+        # Model order is kept: serialisers emit members in the order the model lists them.
+        member = gz(dumps({"model": model, "paginators": paginators, "waiters": waiters}, sort_keys=False))
+        meta = model["metadata"]
+        index = len(services)
+        entry = {
+            "service_name": service_dir.name,
+            "api_version": meta.get("apiVersion", newest.name),
+            "uid": meta.get("uid", f"{meta.get('endpointPrefix', service_dir.name)}-{newest.name}"),
+            "service_id": meta.get("serviceId", service_dir.name),
+            "endpoint_prefix": meta.get("endpointPrefix", service_dir.name),
+            "full_name": meta.get("serviceFullName", service_dir.name),
+            "abbreviation": meta.get("serviceAbbreviation"),
+            "protocol": meta.get("protocol"),
+            "protocols": meta.get("protocols", [meta.get("protocol")]),
+            "signing_name": meta.get("signingName", meta.get("endpointPrefix", service_dir.name)),
+            "global_endpoint": meta.get("globalEndpoint"),
+            "offset": len(pack),
+            "length": len(member),
+            "operations": sorted(model["operations"]),
+        }
+        services.append(entry)
+        pack += member
+        for name in sorted(model["operations"]):
+            text = plain(model["operations"][name].get("documentation", ""))
+            docs.append([index, name, text[:MAX_DOC_CHARS]])
+
+    (OUT / "services.pack").write_bytes(bytes(pack))
+    (OUT / "index.json.gz").write_bytes(gz(dumps({"source": source, "services": services})))
+    (OUT / "api_docs.json.gz").write_bytes(gz(dumps({"source": source, "operations": docs})))
+    notice = (Path(botocore.__file__).parent.parent / f"botocore-{botocore.__version__}.dist-info" / "NOTICE")
+    header = ("The files in this folder are derived from the service models of botocore "
+              f"{botocore.__version__} (Apache License 2.0).\n\n")
+    (OUT / "NOTICE").write_text(header + (notice.read_text() if notice.exists() else
+                                          "botocore\nCopyright 2012-2024 Amazon.com, Inc. or its affiliates. All Rights Reserved.\n"))
+    ops = sum(len(s["operations"]) for s in services)
+    print(f"{len(services)} services, {ops} operations; services.pack {len(pack) / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,460 @@
+//! The AWS service models, as botocore ships them, bundled into the binary and decoded
+//! lazily, one service at a time, on first use.
+//!
+//! `data/` is produced by `infra/scripts/generate_models.py` from a pinned botocore: an
+//! index of every service (names, protocol, operations) that is cheap to load, a pack of
+//! gzip members (one per service: model, paginators, waiters), and a plain-text corpus of
+//! every operation's documentation for offline search. This crate only reads models; it
+//! does not parse command lines or build requests.
+//!
+//! Central types: [`ModelIndex`] (what exists), [`ServiceModel`] (one service's shapes and
+//! operations), [`models()`] (the process-wide lazy store).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use flate2::read::GzDecoder;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+static INDEX_GZ: &[u8] = include_bytes!("../data/index.json.gz");
+static PACK: &[u8] = include_bytes!("../data/services.pack");
+static API_DOCS_GZ: &[u8] = include_bytes!("../data/api_docs.json.gz");
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ModelError {
+    #[error("bundled model data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unknown service '{0}'")]
+    UnknownService(String),
+}
+
+/// One service as the index describes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceEntry {
+    /// botocore's name (`ec2`, `s3`, `dynamodb`).
+    pub service_name: String,
+    pub api_version: String,
+    /// `ec2-2016-11-15`; the API reference's `goto/WebAPI/<uid>/<Operation>` links use it.
+    pub uid: String,
+    pub service_id: String,
+    pub endpoint_prefix: String,
+    pub full_name: String,
+    pub abbreviation: Option<String>,
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub protocols: Vec<Option<String>>,
+    pub signing_name: String,
+    pub global_endpoint: Option<String>,
+    offset: usize,
+    length: usize,
+    pub operations: Vec<String>,
+}
+
+impl ServiceEntry {
+    /// The public API reference link for an operation (a stable redirect to its page).
+    pub fn api_reference_url(&self, operation: &str) -> String {
+        format!(
+            "https://docs.aws.amazon.com/goto/WebAPI/{}/{operation}",
+            self.uid
+        )
+    }
+
+    /// The name people know the service by (`Amazon EC2`), else its full name.
+    pub fn display_name(&self) -> &str {
+        self.abbreviation.as_deref().unwrap_or(&self.full_name)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct IndexFile {
+    source: Value,
+    services: Vec<ServiceEntry>,
+}
+
+/// Every service and operation, without their shapes.
+#[derive(Debug)]
+pub struct ModelIndex {
+    pub source: Value,
+    pub services: Vec<ServiceEntry>,
+    by_name: HashMap<String, usize>,
+    by_uid: HashMap<String, usize>,
+}
+
+impl ModelIndex {
+    pub fn service(&self, service_name: &str) -> Option<&ServiceEntry> {
+        self.by_name.get(service_name).map(|&i| &self.services[i])
+    }
+
+    pub fn by_uid(&self, uid: &str) -> Option<&ServiceEntry> {
+        self.by_uid.get(uid).map(|&i| &self.services[i])
+    }
+
+    /// Services that have an operation of this exact name.
+    pub fn with_operation<'a>(
+        &'a self,
+        operation: &'a str,
+    ) -> impl Iterator<Item = &'a ServiceEntry> {
+        self.services.iter().filter(move |s| {
+            s.operations
+                .binary_search_by(|o| o.as_str().cmp(operation))
+                .is_ok()
+        })
+    }
+
+    pub fn operation_count(&self) -> usize {
+        self.services.iter().map(|s| s.operations.len()).sum()
+    }
+}
+
+/// A reference from an operation or a structure member to a shape, with its traits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShapeRef {
+    pub shape: String,
+    pub documentation: Option<String>,
+    /// `header`, `headers`, `uri`, `querystring`, `statusCode` for HTTP-binding protocols.
+    pub location: Option<String>,
+    pub location_name: Option<String>,
+    pub query_name: Option<String>,
+    #[serde(default)]
+    pub flattened: bool,
+    #[serde(default)]
+    pub xml_attribute: bool,
+    pub xml_namespace: Option<Value>,
+    #[serde(default)]
+    pub idempotency_token: bool,
+    #[serde(default)]
+    pub jsonvalue: bool,
+    #[serde(default)]
+    pub host_label: bool,
+    #[serde(default)]
+    pub deprecated: bool,
+    pub result_wrapper: Option<String>,
+    #[serde(default)]
+    pub streaming: bool,
+    #[serde(default)]
+    pub eventpayload: bool,
+    pub timestamp_format: Option<String>,
+}
+
+/// A shape: a structure, list, map or scalar type with its constraints.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shape {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Members in model order (serialisers depend on it).
+    #[serde(default)]
+    pub members: IndexMap<String, ShapeRef>,
+    #[serde(default)]
+    pub required: Vec<String>,
+    pub member: Option<Box<ShapeRef>>,
+    pub key: Option<Box<ShapeRef>>,
+    pub value: Option<Box<ShapeRef>>,
+    #[serde(rename = "enum")]
+    pub enum_values: Option<Vec<String>>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub pattern: Option<String>,
+    pub payload: Option<String>,
+    #[serde(default)]
+    pub flattened: bool,
+    pub timestamp_format: Option<String>,
+    pub location_name: Option<String>,
+    pub xml_namespace: Option<Value>,
+    #[serde(default)]
+    pub exception: bool,
+    pub error: Option<Value>,
+    pub documentation: Option<String>,
+    #[serde(default)]
+    pub union: bool,
+    #[serde(default)]
+    pub streaming: bool,
+    #[serde(default)]
+    pub requires_length: bool,
+    #[serde(default)]
+    pub sensitive: bool,
+    #[serde(default)]
+    pub event: bool,
+    #[serde(default)]
+    pub eventstream: bool,
+    #[serde(default)]
+    pub document: bool,
+    #[serde(default)]
+    pub deprecated: bool,
+}
+
+/// How an operation maps to HTTP.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpBinding {
+    #[serde(default)]
+    pub method: String,
+    #[serde(default)]
+    pub request_uri: String,
+    pub response_code: Option<u16>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub name: String,
+    #[serde(default)]
+    pub http: HttpBinding,
+    pub input: Option<ShapeRef>,
+    pub output: Option<ShapeRef>,
+    #[serde(default)]
+    pub errors: Vec<ShapeRef>,
+    pub documentation: Option<String>,
+    #[serde(default)]
+    pub deprecated: bool,
+    /// `{"hostPrefix": ...}` when the operation adds a host prefix.
+    pub endpoint: Option<Value>,
+    pub auth: Option<Vec<String>>,
+    pub authtype: Option<String>,
+    pub http_checksum: Option<Value>,
+    pub static_context_params: Option<Value>,
+    pub context_params: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub api_version: Option<String>,
+    pub endpoint_prefix: Option<String>,
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    pub service_id: Option<String>,
+    pub service_full_name: Option<String>,
+    pub service_abbreviation: Option<String>,
+    pub signature_version: Option<String>,
+    pub signing_name: Option<String>,
+    pub target_prefix: Option<String>,
+    pub json_version: Option<String>,
+    pub uid: Option<String>,
+    pub global_endpoint: Option<String>,
+    pub xml_namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ModelFile {
+    model: RawModel,
+    #[serde(default)]
+    paginators: BTreeMap<String, Value>,
+    #[serde(default)]
+    waiters: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawModel {
+    metadata: Metadata,
+    #[serde(default)]
+    operations: BTreeMap<String, Operation>,
+    #[serde(default)]
+    shapes: BTreeMap<String, Shape>,
+    documentation: Option<String>,
+}
+
+/// One service: its metadata, operations, shapes, paginators and waiters.
+#[derive(Debug)]
+pub struct ServiceModel {
+    pub service_name: String,
+    pub metadata: Metadata,
+    pub operations: BTreeMap<String, Operation>,
+    pub shapes: BTreeMap<String, Shape>,
+    pub documentation: Option<String>,
+    pub paginators: BTreeMap<String, Value>,
+    pub waiters: BTreeMap<String, Value>,
+}
+
+impl ServiceModel {
+    pub fn shape(&self, name: &str) -> Option<&Shape> {
+        self.shapes.get(name)
+    }
+
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.get(name)
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, ModelError> {
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+    Ok(out)
+}
+
+/// The process-wide model store.
+pub struct Models {
+    index: Result<ModelIndex, ModelError>,
+    loaded: Mutex<HashMap<String, Arc<ServiceModel>>>,
+}
+
+impl Models {
+    fn load() -> Self {
+        let index = gunzip(INDEX_GZ)
+            .and_then(|raw| {
+                serde_json::from_slice::<IndexFile>(&raw)
+                    .map_err(|e| ModelError::Corrupt(format!("index: {e}")))
+            })
+            .map(|f| {
+                let by_name = f
+                    .services
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.service_name.clone(), i))
+                    .collect();
+                let by_uid = f
+                    .services
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.uid.clone(), i))
+                    .collect();
+                ModelIndex {
+                    source: f.source,
+                    services: f.services,
+                    by_name,
+                    by_uid,
+                }
+            });
+        Self {
+            index,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn index(&self) -> Result<&ModelIndex, ModelError> {
+        self.index.as_ref().map_err(Clone::clone)
+    }
+
+    /// The model of a service by botocore name, decoded on first use and kept.
+    pub fn service(&self, service_name: &str) -> Result<Arc<ServiceModel>, ModelError> {
+        if let Ok(loaded) = self.loaded.lock()
+            && let Some(m) = loaded.get(service_name)
+        {
+            return Ok(m.clone());
+        }
+        let entry = self
+            .index()?
+            .service(service_name)
+            .ok_or_else(|| ModelError::UnknownService(service_name.to_owned()))?;
+        let member = PACK
+            .get(entry.offset..entry.offset + entry.length)
+            .ok_or_else(|| ModelError::Corrupt(format!("{service_name}: outside the pack")))?;
+        let raw = gunzip(member)?;
+        let file: ModelFile = serde_json::from_slice(&raw)
+            .map_err(|e| ModelError::Corrupt(format!("{service_name}: {e}")))?;
+        let model = Arc::new(ServiceModel {
+            service_name: service_name.to_owned(),
+            metadata: file.model.metadata,
+            operations: file.model.operations,
+            shapes: file.model.shapes,
+            documentation: file.model.documentation,
+            paginators: file.paginators,
+            waiters: file.waiters,
+        });
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(service_name.to_owned(), model.clone());
+        }
+        Ok(model)
+    }
+}
+
+/// The bundled models, loaded on first call.
+pub fn models() -> &'static Models {
+    static MODELS: OnceLock<Models> = OnceLock::new();
+    MODELS.get_or_init(Models::load)
+}
+
+/// One operation's documentation as plain text, for offline search.
+#[derive(Debug, Clone)]
+pub struct OperationDoc {
+    pub service: usize,
+    pub operation: String,
+    pub text: String,
+}
+
+/// The plain-text documentation of every operation (cut to a few thousand characters).
+pub fn api_docs() -> Result<&'static [OperationDoc], ModelError> {
+    static DOCS: OnceLock<Result<Vec<OperationDoc>, ModelError>> = OnceLock::new();
+    DOCS.get_or_init(|| {
+        let raw = gunzip(API_DOCS_GZ)?;
+        #[derive(Deserialize)]
+        struct File {
+            operations: Vec<(usize, String, String)>,
+        }
+        let f: File = serde_json::from_slice(&raw)
+            .map_err(|e| ModelError::Corrupt(format!("api docs: {e}")))?;
+        Ok(f.operations
+            .into_iter()
+            .map(|(service, operation, text)| OperationDoc {
+                service,
+                operation,
+                text,
+            })
+            .collect())
+    })
+    .as_deref()
+    .map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_covers_every_bundled_service() {
+        let index = models().index().expect("index");
+        assert!(index.services.len() >= 400);
+        assert!(index.operation_count() >= 18_000);
+        let ec2 = index.service("ec2").expect("ec2");
+        assert_eq!(ec2.uid, "ec2-2016-11-15");
+        assert_eq!(ec2.protocol.as_deref(), Some("ec2"));
+        assert_eq!(
+            ec2.api_reference_url("DescribeVpcs"),
+            "https://docs.aws.amazon.com/goto/WebAPI/ec2-2016-11-15/DescribeVpcs"
+        );
+        assert!(
+            index
+                .with_operation("DescribeVpcs")
+                .any(|s| s.service_name == "ec2")
+        );
+    }
+
+    #[test]
+    fn services_decode_lazily_with_shapes_in_model_order() {
+        let m = models().service("dynamodb").expect("dynamodb");
+        let op = m.operation("PutItem").expect("PutItem");
+        assert_eq!(op.http.method, "POST");
+        let input = m
+            .shape(&op.input.as_ref().expect("input").shape)
+            .expect("shape");
+        let names: Vec<&str> = input.members.keys().map(String::as_str).collect();
+        assert_eq!(names[..2], ["TableName", "Item"]);
+        assert!(input.required.contains(&"TableName".to_owned()));
+        assert!(m.paginators.contains_key("Scan"));
+        assert!(Arc::ptr_eq(
+            &m,
+            &models().service("dynamodb").expect("again")
+        ));
+        assert!(matches!(
+            models().service("nope"),
+            Err(ModelError::UnknownService(_))
+        ));
+    }
+
+    #[test]
+    fn every_service_model_decodes() {
+        let index = models().index().expect("index");
+        for s in &index.services {
+            let m = models().service(&s.service_name).expect("decodes");
+            assert_eq!(m.operations.len(), s.operations.len(), "{}", s.service_name);
+        }
+        assert_eq!(api_docs().expect("docs").len(), index.operation_count());
+    }
+}
