@@ -103,7 +103,7 @@ def test_batches_only_for_2025_03_26(url):
     assert r.status_code == 200
     answers = r.json()
     assert [a["id"] for a in answers] == [1, 2]
-    assert len(answers[1]["result"]["tools"]) == 3
+    assert len(answers[1]["result"]["tools"]) == 6
 
     sid2, _ = open_session(url, "2025-11-25")
     r = httpx.post(url, json=batch, headers=session_headers(sid2))

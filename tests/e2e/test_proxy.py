@@ -29,7 +29,8 @@ async def exercise(session, init):
 def check(outcome, region="us-east-1"):
     version, tools, regions, skill, avail, bad = outcome
     assert version == "2025-11-25"
-    assert tools == ["aws___get_regional_availability", "aws___list_regions", "aws___retrieve_skill"]
+    assert tools == ["aws___get_regional_availability", "aws___list_regions", "aws___read_documentation",
+                     "aws___recommend", "aws___retrieve_skill", "aws___search_documentation"]
     assert not regions.isError
     assert any(r["region_id"] == "us-west-2" for r in json.loads(regions.content[0].text)["regions"])
     assert not skill.isError and "iam-least-privilege-policies" in skill.content[0].text

@@ -9,7 +9,8 @@ import pytest
 from conftest import AWS_MCP, TOOLS_BIN, base_env, parse_lines
 from mcpclient import with_stdio_session
 
-KNOWLEDGE_TOOLS = {"aws___list_regions", "aws___get_regional_availability", "aws___retrieve_skill"}
+KNOWLEDGE_TOOLS = {"aws___list_regions", "aws___get_regional_availability", "aws___retrieve_skill",
+                   "aws___search_documentation", "aws___read_documentation", "aws___recommend"}
 
 
 def run(body, **env):

@@ -1,5 +1,7 @@
 //! The knowledge tool group: tools that need no AWS credentials.
 //!
+//! - `aws___search_documentation`, `aws___read_documentation`, `aws___recommend`
+//!   ([`docs`]): live AWS documentation with an offline index of skills and API references.
 //! - `aws___list_regions` ([`regions`]): every Region with its long name.
 //! - `aws___get_regional_availability` ([`availability`]): products, service APIs and
 //!   CloudFormation resource types by Region.
@@ -12,6 +14,7 @@
 pub mod availability;
 pub mod data;
 pub mod directory;
+pub mod docs;
 pub mod regions;
 pub mod skills;
 mod suggest;
@@ -21,6 +24,7 @@ use std::sync::Arc;
 use mcp_protocol::{Tool, ToolGroup};
 
 pub use directory::{RegionDirectory, SsmDirectory};
+pub use docs::{Docs, DocsConfig};
 pub use skills::{Skill, SkillLibrary};
 
 /// The knowledge group and what its tools share.
@@ -29,11 +33,17 @@ pub struct KnowledgeGroup {
     pub skills: Arc<SkillLibrary>,
     /// Live Region and product data; `None` answers from the bundled snapshots.
     pub live: Option<Arc<dyn RegionDirectory>>,
+    pub docs: Arc<Docs>,
 }
 
 impl KnowledgeGroup {
-    pub fn new(skills: Arc<SkillLibrary>, live: Option<Arc<dyn RegionDirectory>>) -> Self {
-        Self { skills, live }
+    pub fn new(
+        skills: Arc<SkillLibrary>,
+        live: Option<Arc<dyn RegionDirectory>>,
+        docs: DocsConfig,
+    ) -> Self {
+        let docs = Arc::new(Docs::new(docs, skills.clone()));
+        Self { skills, live, docs }
     }
 }
 
@@ -44,6 +54,24 @@ impl ToolGroup for KnowledgeGroup {
 
     fn tools(&self) -> Vec<Tool> {
         vec![
+            Tool {
+                descriptor: docs::search::descriptor(),
+                handler: Arc::new(docs::search::SearchDocumentation {
+                    docs: self.docs.clone(),
+                }),
+            },
+            Tool {
+                descriptor: docs::read::descriptor(),
+                handler: Arc::new(docs::read::ReadDocumentation {
+                    docs: self.docs.clone(),
+                }),
+            },
+            Tool {
+                descriptor: docs::recommend::descriptor(),
+                handler: Arc::new(docs::recommend::Recommend {
+                    docs: self.docs.clone(),
+                }),
+            },
             Tool {
                 descriptor: regions::descriptor(),
                 handler: Arc::new(regions::ListRegions {

@@ -135,11 +135,18 @@ impl ToolError {
     }
 }
 
-/// Reads a tool's arguments into its input type; serde's message names the offending
-/// field and, for unknown fields, the valid ones.
+/// Reads a tool's arguments into its input type. The message names the offending field by
+/// its path (`requests[0].start_index`) and, for unknown fields, the valid ones.
 pub fn parse_arguments<T: DeserializeOwned>(tool: &str, args: Value) -> Result<T, ToolError> {
-    serde_json::from_value(args)
-        .map_err(|e| ToolError::InvalidArgument(format!("invalid arguments for {tool}: {e}")))
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ToolError::InvalidArgument(format!("invalid arguments for {tool}: {inner}"))
+        } else {
+            ToolError::InvalidArgument(format!("invalid arguments for {tool}: {path}: {inner}"))
+        }
+    })
 }
 
 /// A successful tool answer.

@@ -61,7 +61,11 @@ impl App {
                     } else {
                         None
                     };
-                    registry = registry.with_group(&KnowledgeGroup::new(Arc::new(skills), live));
+                    registry = registry.with_group(&KnowledgeGroup::new(
+                        Arc::new(skills),
+                        live,
+                        settings.docs.clone(),
+                    ));
                 }
             }
         }

@@ -97,6 +97,7 @@ pub struct Settings {
     pub live_region_data: bool,
     pub skills_dir: Option<PathBuf>,
     pub server_name: String,
+    pub docs: knowledge_tools::DocsConfig,
 }
 
 /// The longest a session may live: the seed's 8-hour storage limit.
@@ -144,6 +145,40 @@ fn default_state_dir(mode: Mode) -> PathBuf {
         Some(h) => PathBuf::from(h).join(".local/state/aws-mcp"),
         None => std::env::temp_dir().join("aws-mcp"),
     }
+}
+
+fn docs_config() -> Result<knowledge_tools::DocsConfig, SettingsError> {
+    let mut c = knowledge_tools::DocsConfig {
+        live: match var("AWS_MCP_DOCS_LIVE") {
+            None => true,
+            Some(_) => flag("AWS_MCP_DOCS_LIVE")?,
+        },
+        ..knowledge_tools::DocsConfig::default()
+    };
+    if let Some(u) = var("AWS_MCP_DOCS_SEARCH_URL") {
+        c.search_url = u;
+    }
+    if let Some(u) = var("AWS_MCP_DOCS_RECOMMEND_URL") {
+        c.recommend_url = u;
+    }
+    if let Some(u) = var("AWS_MCP_DOCS_UPSTREAM") {
+        c.upstream = Some(url::Url::parse(&u).map_err(|e| SettingsError::Invalid {
+            name: "AWS_MCP_DOCS_UPSTREAM".into(),
+            value: u.clone(),
+            expected: format!("an http(s) base URL ({e})"),
+        })?);
+    }
+    let secs: u64 = number("AWS_MCP_DOCS_TIMEOUT_SECONDS", 15, "seconds (1-120)")?;
+    if !(1..=120).contains(&secs) {
+        return Err(SettingsError::Invalid {
+            name: "AWS_MCP_DOCS_TIMEOUT_SECONDS".into(),
+            value: secs.to_string(),
+            expected: "seconds between 1 and 120".into(),
+        });
+    }
+    c.page_timeout = Duration::from_secs(secs);
+    c.search_timeout = Duration::from_secs(secs.min(5));
+    Ok(c)
 }
 
 impl Settings {
@@ -241,6 +276,7 @@ impl Settings {
             live_region_data: flag("AWS_MCP_LIVE_REGION_DATA")?,
             skills_dir: var("AWS_MCP_SKILLS_DIR").map(PathBuf::from),
             server_name: var("AWS_MCP_SERVER_NAME").unwrap_or_else(|| "aws-mcp".into()),
+            docs: docs_config()?,
         })
     }
 }
