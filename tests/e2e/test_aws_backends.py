@@ -8,7 +8,8 @@ import boto3
 import httpx
 import pytest
 
-from conftest import HEADERS, init_body
+from conftest import AWS_MCP, HEADERS, base_env, init_body
+from mcpclient import with_stdio_session
 from test_http_protocol import open_session, session_headers
 
 
@@ -116,3 +117,32 @@ def test_live_region_data_falls_back_when_ssm_is_unreachable(http_server):
     out = r.json()["result"]["structuredContent"]
     assert "live source failed" in out["note"]
     assert len(out["regions"]) >= 30
+
+
+def test_organisation_skills_from_s3_win_over_bundled(moto_url, tmp_path):
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="org-skills")
+    s3.put_object(Bucket="org-skills", Key="skills/release-runbook/SKILL.md",
+                  Body=b"---\nname: release-runbook\ndescription: Our release steps. Use before a release.\n---\nSee [checks](references/checks.md).\n")
+    s3.put_object(Bucket="org-skills", Key="skills/release-runbook/references/checks.md", Body=b"Run the smoke tests.\n")
+    # Same name as a bundled skill: the organisation's version wins.
+    s3.put_object(Bucket="org-skills", Key="skills/s3-bucket-setup/SKILL.md",
+                  Body=b"---\nname: s3-bucket-setup\ndescription: Our own bucket standard.\n---\nUse the org module.\n")
+    # A broken skill is left out without hiding the others.
+    s3.put_object(Bucket="org-skills", Key="skills/Broken Skill/SKILL.md", Body=b"no front matter")
+
+    async def body(session, init):
+        own = await session.call_tool("aws___retrieve_skill", {"skill_name": "release-runbook"})
+        ref = await session.call_tool("aws___retrieve_skill", {"skill_name": "release-runbook", "file": "references/checks.md"})
+        replaced = await session.call_tool("aws___retrieve_skill", {"skill_name": "s3-bucket-setup"})
+        found = await session.call_tool("aws___search_documentation",
+                                        {"search_phrase": "release steps runbook", "topics": ["agent_skills"]})
+        return own, ref, replaced, found
+
+    env = base_env(AWS_ENDPOINT_URL=moto_url, AWS_MCP_SKILLS_S3_URI="s3://org-skills/skills/", AWS_MCP_DOCS_LIVE="false")
+    own, ref, replaced, found = with_stdio_session(AWS_MCP, ["stdio"], env, body)
+    assert not own.isError and "See [checks]" in own.structuredContent["content"]
+    assert ref.structuredContent["content"] == "Run the smoke tests.\n"
+    assert replaced.structuredContent["description"] == "Our own bucket standard."
+    assert found.structuredContent["results"][0]["skill_name"] == "release-runbook"

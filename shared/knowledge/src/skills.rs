@@ -324,6 +324,20 @@ impl SkillLibrary {
         self
     }
 
+    /// Adds (or replaces, on equal names) skills given as files in memory, by folder name
+    /// then path inside the folder (an organisation's S3 prefix, for example).
+    pub fn with_files(
+        mut self,
+        origin: &str,
+        folders: BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Self {
+        for (folder, files) in folders {
+            let files = files.into_iter().map(|(k, v)| (k, Cow::Owned(v))).collect();
+            self.add(&folder, origin, files);
+        }
+        self
+    }
+
     fn add(&mut self, folder: &str, origin: &str, files: BTreeMap<String, Cow<'static, str>>) {
         match build_skill(folder, origin, files) {
             Ok(skill) => {

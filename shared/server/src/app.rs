@@ -54,6 +54,12 @@ impl App {
                     if let Some(dir) = &settings.skills_dir {
                         skills = skills.with_folder(dir);
                     }
+                    if let Some(uri) = &settings.skills_s3_uri {
+                        skills = with_s3_skills(skills, &sdk, uri).await;
+                    }
+                    for problem in &skills.problems {
+                        tracing::warn!(%problem, "skill not loaded");
+                    }
                     let live: Option<Arc<dyn RegionDirectory>> = if settings.live_region_data {
                         Some(Arc::new(SsmDirectory::new(aws_sdk_ssm::Client::new(
                             &sdk.get().await,
@@ -102,6 +108,28 @@ impl App {
             mode,
             http_options,
         })
+    }
+}
+
+/// Merges the skills under an S3 prefix; a failure leaves the other skills in place.
+async fn with_s3_skills(skills: SkillLibrary, sdk: &SharedSdkConfig, uri: &str) -> SkillLibrary {
+    let config = sdk.get().await;
+    // Custom endpoints (tests, S3-compatible stores) are addressed by path.
+    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(path_style)
+            .build(),
+    );
+    match crate::skills_s3::load(&s3, uri).await {
+        Ok(folders) => skills.with_files(uri, folders),
+        Err(e) => {
+            tracing::warn!(error = %e, "organisation skills from S3 not loaded");
+            let mut skills = skills;
+            skills.problems.push(e);
+            skills
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod lambda;
 pub mod local;
 pub mod settings;
+pub mod skills_s3;
 
 pub use app::{App, StartupError};
 pub use settings::{GroupName, Mode, Settings};

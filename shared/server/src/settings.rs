@@ -96,6 +96,7 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub live_region_data: bool,
     pub skills_dir: Option<PathBuf>,
+    pub skills_s3_uri: Option<String>,
     pub server_name: String,
     pub docs: knowledge_tools::DocsConfig,
 }
@@ -275,6 +276,7 @@ impl Settings {
             max_body_bytes: number("AWS_MCP_MAX_BODY_BYTES", 2 * 1024 * 1024, "a size in bytes")?,
             live_region_data: flag("AWS_MCP_LIVE_REGION_DATA")?,
             skills_dir: var("AWS_MCP_SKILLS_DIR").map(PathBuf::from),
+            skills_s3_uri: var("AWS_MCP_SKILLS_S3_URI"),
             server_name: var("AWS_MCP_SERVER_NAME").unwrap_or_else(|| "aws-mcp".into()),
             docs: docs_config()?,
         })
