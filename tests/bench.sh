@@ -30,6 +30,13 @@ run "aws-mcp retrieve_skill" aws___retrieve_skill '{"skill_name":"iam-least-priv
 run "aws-mcp get_regional_availability (cfn)" aws___get_regional_availability \
     '{"resource_type":"cfn","regions":["us-east-1","eu-west-1","ap-southeast-2"],"filters":["AWS::EC2::Instance","AWS::S3::Bucket"]}' \
     "$bin" stdio
+(
+    export AWS_MCP_DOCS_LIVE=false
+    run "aws-mcp search_documentation (offline)" aws___search_documentation \
+        '{"search_phrase":"list the VPCs in my account","limit":5}' "$bin" stdio
+    run "aws-mcp read_documentation (offline API page)" aws___read_documentation \
+        '{"requests":[{"url":"https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcs.html"}]}' "$bin" stdio
+)
 if [ -n "${PEERS:-}" ]; then
     # The predecessor only starts with AWS settings; give it moto_server from PEERS.
     port=${MOTO_PORT:-5055}

@@ -12,7 +12,7 @@ pub mod read;
 pub mod recommend;
 pub mod search;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use url::Url;
@@ -47,28 +47,40 @@ impl Default for DocsConfig {
     }
 }
 
-/// What the documentation tools share.
+/// What the documentation tools share. HTTP clients (TLS set-up included) and the search
+/// index are built on first use, keeping them off the start-up path.
 pub struct Docs {
     pub config: DocsConfig,
-    pub http: DocsHttp,
-    pub search_http: reqwest::Client,
+    http: OnceLock<DocsHttp>,
+    search_http: OnceLock<reqwest::Client>,
     pub index: LazyIndex,
 }
 
 impl Docs {
     pub fn new(config: DocsConfig, skills: Arc<SkillLibrary>) -> Self {
-        let http = DocsHttp::new(config.upstream.clone(), config.page_timeout);
-        let search_http = reqwest::Client::builder()
-            .timeout(config.search_timeout)
-            .connect_timeout(Duration::from_secs(3))
-            .user_agent(concat!("aws-mcp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
         Self {
             config,
-            http,
-            search_http,
+            http: OnceLock::new(),
+            search_http: OnceLock::new(),
             index: LazyIndex::new(skills),
         }
+    }
+
+    /// The page fetcher (allow-list, redirects, SSRF-safe resolver).
+    pub fn http(&self) -> &DocsHttp {
+        self.http
+            .get_or_init(|| DocsHttp::new(self.config.upstream.clone(), self.config.page_timeout))
+    }
+
+    /// The client for the search and recommendations APIs.
+    pub fn search_http(&self) -> &reqwest::Client {
+        self.search_http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.config.search_timeout)
+                .connect_timeout(Duration::from_secs(3))
+                .user_agent(concat!("aws-mcp/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new())
+        })
     }
 }

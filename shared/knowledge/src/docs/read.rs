@@ -139,7 +139,7 @@ async fn render(docs: &Docs, url: &Url) -> Result<Rendered, FetchError> {
             ))
         });
     }
-    match docs.http.get_page(url).await {
+    match docs.http().get_page(url).await {
         Ok(page) => {
             let body = page.body;
             let (markdown, title) = if page.content_type.contains("html") {

@@ -109,7 +109,7 @@ impl Recommend {
                 .map_err(|e| format!("recommendations URL is invalid: {e}"))?;
         let response = self
             .docs
-            .search_http
+            .search_http()
             .get(endpoint)
             .send()
             .await

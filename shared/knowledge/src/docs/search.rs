@@ -118,7 +118,7 @@ impl SearchDocumentation {
         });
         let response = self
             .docs
-            .search_http
+            .search_http()
             .post(&self.docs.config.search_url)
             .json(&body)
             .send()
