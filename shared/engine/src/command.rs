@@ -1,0 +1,635 @@
+//! Reading an AWS CLI command line: shell words, then service, operation, global options and
+//! arguments, resolved against the CLI's command table and the service model.
+//!
+//! Shell rules (POSIX words, nothing executed): whitespace separates words; single quotes
+//! keep everything literally; double quotes keep everything but `\"`, `\\`; a backslash
+//! outside quotes escapes the next character. Anything a shell would act on is refused rather
+//! than passed through: `;`, `&`, `|`, `<`, `>`, `(`, `)`, newlines, `#` comments, `$`
+//! expansion and backquote substitution (inside double quotes too).
+
+use std::collections::BTreeMap;
+
+use aws_models::models;
+
+use crate::cli_table::{ArgTarget, CliOperation, cli_table};
+
+/// Why a command line was refused. Every message says what would be valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Shell(String),
+    #[error("{0}")]
+    Syntax(String),
+    #[error("{0}")]
+    UnknownService(String),
+    #[error("{0}")]
+    UnknownOperation(String),
+    #[error("{0}")]
+    UnknownArgument(String),
+    #[error("{0}")]
+    MissingArgument(String),
+    #[error("{0}")]
+    DeniedOption(String),
+    /// A high-level command (`aws s3 ls`), handled apart from API commands.
+    #[error("'aws {0}' is a high-level command, not an API command")]
+    HighLevel(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Splits a command line into words like a POSIX shell, refusing shell syntax.
+pub fn shell_words(line: &str) -> Result<Vec<String>, CommandError> {
+    let refuse = |what: &str| {
+        CommandError::Shell(format!(
+            "{what} is not allowed: give exactly one aws command, with no shell operators, redirection, variables or substitution (quote values with single quotes)"
+        ))
+    };
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            '\n' | '\r' => return Err(refuse("a line break (a second command)")),
+            ';' => return Err(refuse("';' (command chaining)")),
+            '&' => return Err(refuse("'&' (chaining or background)")),
+            '|' => return Err(refuse("'|' (a pipe or '||')")),
+            '<' | '>' => return Err(refuse("redirection")),
+            '(' | ')' => return Err(refuse("a subshell")),
+            '`' => return Err(refuse("backquote command substitution")),
+            '$' => return Err(refuse("'$' expansion")),
+            '#' if !in_word => return Err(refuse("a '#' comment")),
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(ch) => current.push(ch),
+                        None => {
+                            return Err(CommandError::Shell(
+                                "unterminated single quote: close every ' you open".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(ch @ ('"' | '\\')) => current.push(ch),
+                            Some(ch @ ('$' | '`')) => current.push(ch),
+                            Some(ch) => {
+                                current.push('\\');
+                                current.push(ch);
+                            }
+                            None => {
+                                return Err(CommandError::Shell(
+                                    "unterminated double quote: close every \" you open".into(),
+                                ));
+                            }
+                        },
+                        Some('$') => return Err(refuse("'$' expansion inside double quotes")),
+                        Some('`') => {
+                            return Err(refuse("backquote substitution inside double quotes"));
+                        }
+                        Some(ch) => current.push(ch),
+                        None => {
+                            return Err(CommandError::Shell(
+                                "unterminated double quote: close every \" you open".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some('\n') => {}
+                    Some(ch) => current.push(ch),
+                    None => {
+                        return Err(CommandError::Shell(
+                            "a trailing backslash escapes nothing".into(),
+                        ));
+                    }
+                }
+            }
+            other => {
+                in_word = true;
+                current.push(other);
+            }
+        }
+    }
+    if in_word {
+        words.push(current);
+    }
+    Ok(words)
+}
+
+/// The CLI's global options that apply to every command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub output: Option<String>,
+    pub query: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub no_paginate: bool,
+    pub cli_read_timeout: Option<String>,
+    pub cli_connect_timeout: Option<String>,
+}
+
+const OUTPUTS: [&str; 5] = ["json", "text", "table", "yaml", "yaml-stream"];
+
+/// One `--argument` and its raw values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedArg {
+    pub name: String,
+    pub target: ArgTarget,
+    pub values: Vec<String>,
+}
+
+/// A command line resolved against the CLI table and the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedCommand {
+    pub cli_service: String,
+    /// botocore's service name.
+    pub service: String,
+    pub cli_operation: String,
+    pub operation: String,
+    pub args: Vec<ParsedArg>,
+    pub globals: GlobalOptions,
+    /// `aws <service> <operation> help`.
+    pub help: bool,
+}
+
+fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .map(|c| {
+            let bonus = if c.contains(wanted) || wanted.contains(c) {
+                0.5
+            } else {
+                0.0
+            };
+            (strsim::jaro_winkler(wanted, c) + bonus, c)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+/// Takes a global option at `words[i]` if it is one; returns how many words it used.
+fn take_global(words: &[String], i: usize, g: &mut GlobalOptions) -> Result<usize, CommandError> {
+    let word = words[i].as_str();
+    let (name, inline) = match word.split_once('=') {
+        Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+        _ => (word, None),
+    };
+    let value = |what: &str| -> Result<(String, usize), CommandError> {
+        match &inline {
+            Some(v) => Ok((v.clone(), 1)),
+            None => words
+                .get(i + 1)
+                .filter(|v| !v.starts_with("--"))
+                .map(|v| (v.clone(), 2))
+                .ok_or_else(|| CommandError::Syntax(format!("{name} needs a value ({what})"))),
+        }
+    };
+    match name {
+        "--region" => {
+            let (v, n) = value("a Region such as us-east-1")?;
+            g.region = Some(v);
+            Ok(n)
+        }
+        "--profile" => {
+            let (v, n) = value("a profile name")?;
+            g.profile = Some(v);
+            Ok(n)
+        }
+        "--output" => {
+            let (v, n) = value("json, text, table, yaml or yaml-stream")?;
+            if !OUTPUTS.contains(&v.as_str()) {
+                return Err(CommandError::Syntax(format!(
+                    "--output {v} is not valid; use one of {}",
+                    OUTPUTS.join(", ")
+                )));
+            }
+            g.output = Some(v);
+            Ok(n)
+        }
+        "--query" => {
+            let (v, n) = value("a JMESPath expression")?;
+            g.query = Some(v);
+            Ok(n)
+        }
+        "--endpoint-url" => {
+            let (v, n) = value("a URL")?;
+            g.endpoint_url = Some(v);
+            Ok(n)
+        }
+        "--cli-read-timeout" => {
+            let (v, n) = value("seconds")?;
+            g.cli_read_timeout = Some(v);
+            Ok(n)
+        }
+        "--cli-connect-timeout" => {
+            let (v, n) = value("seconds")?;
+            g.cli_connect_timeout = Some(v);
+            Ok(n)
+        }
+        "--no-paginate" => {
+            g.no_paginate = true;
+            Ok(1)
+        }
+        "--no-cli-pager" | "--no-cli-auto-prompt" => Ok(1),
+        "--color" | "--cli-binary-format" => Ok(value("a value")?.1),
+        "--debug" | "--no-verify-ssl" | "--no-sign-request" | "--ca-bundle" => {
+            Err(CommandError::DeniedOption(format!(
+                "{name} is not allowed here (it would weaken security or leak request details); remove it"
+            )))
+        }
+        _ => Ok(0),
+    }
+}
+
+/// Parses an `aws ...` command line.
+pub fn parse_command(line: &str) -> Result<ParsedCommand, CommandError> {
+    let words = shell_words(line)?;
+    match words.first().map(String::as_str) {
+        Some("aws") => {}
+        Some(other) => {
+            return Err(CommandError::Syntax(format!(
+                "commands must start with 'aws', not '{other}' (for example: aws ec2 describe-vpcs)"
+            )));
+        }
+        None => {
+            return Err(CommandError::Syntax(
+                "the command is empty; give an aws command such as: aws s3api list-buckets".into(),
+            ));
+        }
+    }
+    let table = cli_table().map_err(CommandError::Internal)?;
+    let mut globals = GlobalOptions::default();
+    let mut positional: Vec<String> = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
+    let mut i = 1;
+    // Global options may come anywhere; service and operation are the first two other words.
+    while i < words.len() {
+        let used = take_global(&words, i, &mut globals)?;
+        if used > 0 {
+            i += used;
+            continue;
+        }
+        if positional.len() < 2 && !words[i].starts_with("--") {
+            positional.push(words[i].clone());
+        } else {
+            rest.push(words[i].clone());
+        }
+        i += 1;
+    }
+    let Some(cli_service) = positional.first().cloned() else {
+        return Err(CommandError::Syntax(
+            "no service given: write aws <service> <operation> [--arguments]".into(),
+        ));
+    };
+    if table.custom_commands.contains(&cli_service) {
+        return Err(CommandError::HighLevel(cli_service));
+    }
+    let Some(service) = table.services.get(&cli_service) else {
+        let close = closest(&cli_service, table.services.keys().map(String::as_str), 5);
+        return Err(CommandError::UnknownService(format!(
+            "unknown service '{cli_service}'; did you mean: {}?",
+            close.join(", ")
+        )));
+    };
+    let Some(cli_operation) = positional.get(1).cloned() else {
+        return Err(CommandError::Syntax(format!(
+            "no operation given for {cli_service}: write aws {cli_service} <operation>, e.g. aws {cli_service} {}",
+            service
+                .operations
+                .keys()
+                .next()
+                .map(String::as_str)
+                .unwrap_or("help")
+        )));
+    };
+    let Some(op) = service.operations.get(&cli_operation) else {
+        let close = closest(
+            &cli_operation,
+            service.operations.keys().map(String::as_str),
+            5,
+        );
+        return Err(CommandError::UnknownOperation(format!(
+            "unknown operation '{cli_operation}' for {cli_service}; did you mean: {}?",
+            close.join(", ")
+        )));
+    };
+    let help = rest.first().is_some_and(|w| w == "help");
+    let args = if help {
+        Vec::new()
+    } else {
+        parse_args(&service.service, &cli_service, &cli_operation, op, &rest)?
+    };
+    Ok(ParsedCommand {
+        cli_service,
+        service: service.service.clone(),
+        cli_operation,
+        operation: op.name.clone(),
+        args,
+        globals,
+        help,
+    })
+}
+
+/// How many values an argument takes, from its member's shape.
+enum Arity {
+    Flag,
+    One,
+    Many,
+}
+
+fn arity(service: &str, operation: &str, target: &ArgTarget) -> Result<Arity, CommandError> {
+    let member = match target {
+        ArgTarget::NegatedMember(_) => return Ok(Arity::Flag),
+        ArgTarget::Member(m) => m,
+        ArgTarget::Paging | ArgTarget::CliInputJson | ArgTarget::Custom(_) => {
+            return Ok(Arity::One);
+        }
+        ArgTarget::GenerateCliSkeleton => return Ok(Arity::One),
+    };
+    let model = models()
+        .service(service)
+        .map_err(|e| CommandError::Internal(e.to_string()))?;
+    let kind = model
+        .operation(operation)
+        .and_then(|op| op.input.as_ref())
+        .and_then(|r| model.shape(&r.shape))
+        .and_then(|input| input.members.get(member))
+        .and_then(|m| model.shape(&m.shape))
+        .map(|s| s.kind.clone())
+        .unwrap_or_default();
+    Ok(match kind.as_str() {
+        "boolean" => Arity::Flag,
+        "list" => Arity::Many,
+        _ => Arity::One,
+    })
+}
+
+fn parse_args(
+    service: &str,
+    cli_service: &str,
+    cli_operation: &str,
+    op: &CliOperation,
+    words: &[String],
+) -> Result<Vec<ParsedArg>, CommandError> {
+    let mut out: Vec<ParsedArg> = Vec::new();
+    let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+    let mut i = 0;
+    while i < words.len() {
+        let word = &words[i];
+        let Some(body) = word.strip_prefix("--") else {
+            return Err(CommandError::Syntax(format!(
+                "unexpected value '{word}': values follow an --argument (aws {cli_service} {cli_operation} --<argument> <value>)"
+            )));
+        };
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+            None => (body.to_owned(), None),
+        };
+        let Some(target) = op.args.get(&name) else {
+            let close = closest(&name, op.args.keys().map(String::as_str), 5);
+            let valid: Vec<&str> = op
+                .args
+                .iter()
+                .filter(|(_, t)| matches!(t, ArgTarget::Member(_)))
+                .map(|(a, _)| a.as_str())
+                .collect();
+            return Err(CommandError::UnknownArgument(format!(
+                "unknown argument --{name} for aws {cli_service} {cli_operation}; did you mean: --{}? Valid arguments: {}",
+                close.join(", --"),
+                valid
+                    .iter()
+                    .map(|a| format!("--{a}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )));
+        };
+        if seen.insert(name.clone(), ()).is_some() {
+            return Err(CommandError::Syntax(format!(
+                "--{name} is given more than once; give it once (lists take several values after one --{name})"
+            )));
+        }
+        i += 1;
+        let mut values = Vec::new();
+        match arity(service, &op.name, target)? {
+            Arity::Flag => {
+                if let Some(v) = inline {
+                    return Err(CommandError::Syntax(format!(
+                        "--{name} is a flag and takes no value (got '{v}'); use --{name} or --no-{name}"
+                    )));
+                }
+            }
+            Arity::One => match inline {
+                Some(v) => values.push(v),
+                None => match words.get(i) {
+                    Some(v) if !v.starts_with("--") => {
+                        values.push(v.clone());
+                        i += 1;
+                    }
+                    _ => {
+                        return Err(CommandError::Syntax(format!("--{name} needs a value")));
+                    }
+                },
+            },
+            Arity::Many => {
+                if let Some(v) = inline {
+                    values.push(v);
+                }
+                while let Some(v) = words.get(i).filter(|v| !v.starts_with("--")) {
+                    values.push(v.clone());
+                    i += 1;
+                }
+                if values.is_empty() {
+                    return Err(CommandError::Syntax(format!(
+                        "--{name} needs at least one value"
+                    )));
+                }
+            }
+        }
+        out.push(ParsedArg {
+            name,
+            target: target.clone(),
+            values,
+        });
+    }
+    check_required(service, &op.name, cli_service, cli_operation, op, &out)?;
+    Ok(out)
+}
+
+fn check_required(
+    service: &str,
+    operation: &str,
+    cli_service: &str,
+    cli_operation: &str,
+    op: &CliOperation,
+    args: &[ParsedArg],
+) -> Result<(), CommandError> {
+    if args.iter().any(|a| a.target == ArgTarget::CliInputJson) {
+        return Ok(()); // required members may come from the JSON document
+    }
+    let model = models()
+        .service(service)
+        .map_err(|e| CommandError::Internal(e.to_string()))?;
+    let Some(input) = model
+        .operation(operation)
+        .and_then(|o| o.input.as_ref())
+        .and_then(|r| model.shape(&r.shape))
+    else {
+        return Ok(());
+    };
+    let given: Vec<&str> = args
+        .iter()
+        .filter_map(|a| match &a.target {
+            ArgTarget::Member(m) | ArgTarget::NegatedMember(m) => Some(m.as_str()),
+            _ => None,
+        })
+        .collect();
+    // Members filled by a customisation (e.g. --count for MinCount) are checked later.
+    let customised = op.args.values().any(|t| matches!(t, ArgTarget::Custom(_)));
+    let missing: Vec<String> = input
+        .required
+        .iter()
+        .filter(|m| !given.contains(&m.as_str()))
+        .filter_map(|m| {
+            op.args
+                .iter()
+                .find(|(_, t)| **t == ArgTarget::Member(m.clone()))
+                .map(|(a, _)| format!("--{a}"))
+        })
+        .collect();
+    let filled_by_customisation = customised && missing.len() < input.required.len();
+    if missing.is_empty() || filled_by_customisation {
+        return Ok(());
+    }
+    Err(CommandError::MissingArgument(format!(
+        "aws {cli_service} {cli_operation} needs {}",
+        missing.join(", ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_follow_posix_quoting() {
+        assert_eq!(
+            shell_words(r#"aws s3api put-object --key 'a b' --body "c \"d\"" e\ f"#).expect("ok"),
+            vec![
+                "aws",
+                "s3api",
+                "put-object",
+                "--key",
+                "a b",
+                "--body",
+                "c \"d\"",
+                "e f"
+            ]
+        );
+        assert_eq!(
+            shell_words("aws ec2 describe-instances --query 'Reservations[?State==`running`]'")
+                .expect("ok")[4],
+            "Reservations[?State==`running`]"
+        );
+    }
+
+    #[test]
+    fn shell_syntax_is_refused() {
+        for bad in [
+            "aws s3 ls; rm -rf /",
+            "aws s3 ls && curl evil",
+            "aws s3 ls || true",
+            "aws s3 ls | sh",
+            "aws s3 ls > /etc/passwd",
+            "aws s3 ls < x",
+            "aws s3 ls $(whoami)",
+            "aws s3 ls `whoami`",
+            "aws s3 ls \"$HOME\"",
+            "aws s3 ls $HOME",
+            "aws s3 ls &",
+            "aws s3 ls\nrm x",
+            "aws s3 ls # hidden",
+            "aws s3 ls 'open",
+            "aws s3 ls \"open",
+        ] {
+            assert!(
+                matches!(shell_words(bad), Err(CommandError::Shell(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn resolves_service_operation_globals_and_arguments() {
+        let c = parse_command(
+            "aws --region eu-west-1 ec2 describe-vpcs --vpc-ids vpc-1 vpc-2 --dry-run --query 'Vpcs[].VpcId' --output json",
+        )
+        .expect("parses");
+        assert_eq!(
+            (c.service.as_str(), c.operation.as_str()),
+            ("ec2", "DescribeVpcs")
+        );
+        assert_eq!(c.globals.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.globals.query.as_deref(), Some("Vpcs[].VpcId"));
+        assert_eq!(c.args[0].target, ArgTarget::Member("VpcIds".into()));
+        assert_eq!(c.args[0].values, vec!["vpc-1", "vpc-2"]);
+        assert_eq!(c.args[1].target, ArgTarget::Member("DryRun".into()));
+        assert!(c.args[1].values.is_empty());
+
+        let s3 =
+            parse_command("aws s3api list-objects-v2 --bucket=b --max-items 5").expect("parses");
+        assert_eq!(
+            (s3.service.as_str(), s3.operation.as_str()),
+            ("s3", "ListObjectsV2")
+        );
+        assert_eq!(s3.args[0].values, vec!["b"]);
+        assert_eq!(s3.args[1].target, ArgTarget::Paging);
+        assert!(
+            parse_command("aws ec2 describe-vpcs help")
+                .expect("help")
+                .help
+        );
+    }
+
+    #[test]
+    fn the_validation_ladder_names_what_is_valid() {
+        let err = |line: &str| parse_command(line).expect_err(line).to_string();
+        assert!(err("ls -la").contains("must start with 'aws'"));
+        assert!(err("aws ecc2 describe-vpcs").contains("ec2"));
+        assert!(err("aws ec2 describe-vpc").contains("describe-vpcs"));
+        let unknown = err("aws ec2 describe-vpcs --vpc-id vpc-1");
+        assert!(unknown.contains("--vpc-ids"), "{unknown}");
+        assert!(err("aws dynamodb get-item --table-name t").contains("--key"));
+        assert!(err("aws s3api list-buckets --debug").contains("--debug is not allowed"));
+        assert!(err("aws s3api list-buckets --no-verify-ssl").contains("not allowed"));
+        assert!(err("aws s3api list-buckets --output xml").contains("json, text"));
+        assert!(err("aws ec2 describe-vpcs --vpc-ids").contains("at least one value"));
+        assert!(err("aws ec2 describe-vpcs --dry-run=yes").contains("flag"));
+        assert!(
+            err("aws sqs get-queue-url --queue-name a --queue-name b").contains("more than once")
+        );
+        assert!(
+            matches!(parse_command("aws s3 ls s3://b"), Err(CommandError::HighLevel(s)) if s == "s3")
+        );
+        // cli-input-json may carry the required members.
+        assert!(parse_command("aws dynamodb get-item --cli-input-json '{}'").is_ok());
+    }
+}

@@ -1,0 +1,18 @@
+//! The AWS engine: from an AWS CLI command line to a validated AWS API call, using the
+//! bundled service models (`aws-models`) and the CLI's own command table, with no Python and
+//! no AWS CLI at run time.
+//!
+//! This first layer covers names and command lines: the CLI's name conversion
+//! ([`names::xform_name`]), its command table ([`cli_table`]), and [`command`], which splits a
+//! command like a POSIX shell (refusing chaining, redirection and substitution), resolves the
+//! service and operation, and maps every `--argument` to the model member it fills, with
+//! "did you mean" answers for unknown names. Typed values, serialisers, signing and sending
+//! build on it.
+
+pub mod cli_table;
+pub mod command;
+pub mod names;
+
+pub use cli_table::{ArgTarget, CliTable, cli_table};
+pub use command::{CommandError, ParsedCommand, parse_command};
+pub use names::xform_name;
