@@ -6,13 +6,18 @@
 //! ([`names::xform_name`]), its command table ([`cli_table`]), and [`command`], which splits a
 //! command like a POSIX shell (refusing chaining, redirection and substitution), resolves the
 //! service and operation, and maps every `--argument` to the model member it fills, with
-//! "did you mean" answers for unknown names. Typed values, serialisers, signing and sending
-//! build on it.
+//! "did you mean" answers for unknown names; [`shorthand`] and [`params`] turn argument values
+//! into API parameters exactly as the CLI does (shorthand syntax, JSON, lists, typed
+//! scalars, `--cli-input-json`). Validation of values, serialisers, signing and sending build
+//! on it.
 
 pub mod cli_table;
 pub mod command;
 pub mod names;
+pub mod params;
+pub mod shorthand;
 
 pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
+pub use params::{ApiCall, build_call};

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Record how the real AWS CLI v1 turns command lines into API parameters (parameter oracle).
+
+The `aws-engine` crate re-implements the AWS CLI's argument parsing (shorthand, JSON,
+booleans, lists, maps, --cli-input-json merging, pagination arguments, the CLI's
+customisations...). This script runs every command line of tests/data/param_commands.txt
+through the pinned CLI's own driver, in-process and with nothing sent to AWS, and records
+the API parameter dict the CLI built, or the CLI's error if it refused the command.
+
+How a command is run:
+  * the line is split with shlex.split and the leading `aws` dropped;
+  * a fresh `awscli.clidriver.create_clidriver()` runs `driver.main(args)` with stdout and
+    stderr captured, sys.argv[0] = "aws", dummy credentials and region
+    (AWS_ACCESS_KEY_ID=testing, AWS_SECRET_ACCESS_KEY=testing, AWS_DEFAULT_REGION=us-east-1,
+    AWS_EC2_METADATA_DISABLED=true), empty temporary AWS_CONFIG_FILE /
+    AWS_SHARED_CREDENTIALS_FILE and HOME, and every other AWS_* variable removed;
+  * `awscli.clidriver.CLIOperationCaller.invoke` is replaced by a recorder: it stores
+    (service_name, operation_name, parameters, parsed globals) and returns 0, so no client is
+    created and nothing is sent. invoke() receives the dict after the CLI built it
+    (argument table, shorthand/JSON parsing, the `calling-command` customisations such as
+    --cli-input-json merging and ec2's PageSize injection) and BEFORE it chooses between a
+    direct client call and the paginator, and before any botocore handler, validation or
+    serialisation. The paginator path therefore needs no separate patch: the CLI hands the
+    same dict, with a "PaginationConfig" entry, to `paginator.paginate(**parameters)`.
+  * as a safety net sockets cannot connect while a command runs.
+
+Output: shared/engine/tests/data/param_oracle.json.gz (gzip with mtime 0, sorted keys,
+deterministic):
+  {"source": {"awscli": "...", "botocore": "..."},
+   "cases": [{"command": <line>, "ok": true, "service": <botocore service name, e.g. "s3" for
+              s3api>, "operation": <API operation, e.g. "DescribeVpcs">,
+              "params": {...}, "paging": {...} | null},
+             {"command": <line>, "ok": false, "error": <first line of the CLI's error>}]}
+  "command" is the line as written, without a trailing "# expect-error" marker.
+  "paging" is null when the CLI would call the operation directly (not paginated, or
+  pagination off: --no-paginate or a service-specific paging argument such as --max-results
+  was given). Otherwise the CLI would use botocore's paginator and "paging" is its
+  PaginationConfig ({} when no --max-items/--page-size/--starting-token was given), which is
+  then removed from "params".
+  Values are JSON: the CLI leaves timestamps and non-streaming blobs as the strings typed,
+  but should bytes appear they are written as {"__bytes_base64__": "<base64>"}, and datetime /
+  date objects as ISO-8601 strings (datetime.isoformat()). Any other non-JSON value is an
+  error. The error line is the first non-empty stderr line after the CLI's generic usage
+  banner (e.g. "aws: error: the following arguments are required: --table-name",
+  "Unknown options: --foo", "Error parsing parameter '--tags': Expected: '=', received: ...").
+
+Command file: one command per line starting with `aws`; blank lines and lines starting with
+`#` are ignored. A line meant to be refused ends with " # expect-error" (only that trailing
+marker is stripped; other `#` characters, e.g. inside quotes, are kept). The script checks
+that exactly the marked lines are refused, and warns when an accepted command's parameters
+would fail botocore's own parameter validation.
+
+Summary on stdout: cases, valid, refused, services covered, unexpected refusals and
+acceptances. Exit status 0 when clean, 1 when a line did not behave as marked (the oracle is
+still written), 2 on a version mismatch (unless --allow-version-mismatch).
+
+Refresh: python3.11 -m venv /tmp/c && /tmp/c/bin/pip install awscli==1.45.11 botocore==1.43.11 &&
+         /tmp/c/bin/python infra/scripts/generate_param_oracle.py
+To move to a new CLI, bump PINNED, rerun, fix any command the new CLI refuses, and review the
+diff of the decompressed oracle.
+"""
+
+import argparse
+import base64
+import contextlib
+import datetime
+import gzip
+import io
+import json
+import os
+import re
+import shlex
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+PINNED = {"awscli": "1.45.11", "botocore": "1.43.11"}
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = ROOT / "tests" / "data" / "param_commands.txt"
+OUT = ROOT / "shared" / "engine" / "tests" / "data" / "param_oracle.json.gz"
+EXPECT_ERROR = re.compile(r"\s+#\s*expect-error\s*$")
+MIN_COMMANDS, MIN_SERVICES = 300, 80
+
+
+def read_commands(path):
+    """[(line number, command, expect_error)] from the command file."""
+    cases = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        expect_error = bool(EXPECT_ERROR.search(line))
+        if expect_error:
+            line = EXPECT_ERROR.sub("", line)
+        cases.append((number, line, expect_error))
+    return cases
+
+
+def to_json(value):
+    """Convert the CLI's parameter values to JSON values (see the module docstring)."""
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return {"__bytes_base64__": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"parameter value of type {type(value).__name__} is not JSON: {value!r}")
+
+
+class _NoNetwork:
+    """Refuse every outgoing connection while active."""
+
+    def __enter__(self):
+        def refuse(*args, **kwargs):
+            raise ConnectionRefusedError("network disabled by generate_param_oracle.py")
+
+        self._saved = (socket.socket.connect, socket.socket.connect_ex, socket.create_connection)
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        return self
+
+    def __exit__(self, *exc):
+        socket.socket.connect, socket.socket.connect_ex, socket.create_connection = self._saved
+
+
+def error_line(stderr, usage):
+    """First non-empty line of the CLI's error output, skipping its generic usage banner."""
+    text = stderr.replace("\r", "")
+    for banner in (usage.replace("\r", ""), "usage: " + usage.replace("\r", "")):
+        text = text.replace(banner, "")
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("usage:"):
+            return line
+    return ""
+
+
+class Runner:
+    def __init__(self, home):
+        import awscli.clidriver
+        from awscli.argparser import USAGE
+        from awscli.customizations.paginate import get_paginator_config
+
+        self._clidriver = awscli.clidriver
+        self._usage = USAGE
+        self._get_paginator_config = get_paginator_config
+        self._calls = []
+        config = Path(home) / "config"
+        credentials = Path(home) / "credentials"
+        config.write_text("")
+        credentials.write_text("")
+        self._env = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            "HOME": str(home),
+        }
+        calls = self._calls
+
+        def record_invoke(caller, service_name, operation_name, parameters, parsed_globals):
+            calls.append((caller, service_name, operation_name, parameters, parsed_globals))
+            return 0
+
+        awscli.clidriver.CLIOperationCaller.invoke = record_invoke
+
+    @contextlib.contextmanager
+    def _environment(self):
+        saved_env = dict(os.environ)
+        saved_argv = sys.argv[:]
+        saved_stdin = sys.stdin
+        # AWS_DATA_PATH is set by `import awscli` (its own data directory); keep it, drop
+        # every other AWS_* variable of the caller's environment.
+        for key in list(os.environ):
+            if key.startswith("AWS_") and key != "AWS_DATA_PATH":
+                del os.environ[key]
+        os.environ.update(self._env)
+        sys.argv[:] = ["aws"]
+        sys.stdin = io.StringIO("")
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            sys.argv[:] = saved_argv
+            sys.stdin = saved_stdin
+
+    def run(self, command):
+        words = shlex.split(command)
+        if not words or words[0] != "aws":
+            return {"command": command, "ok": False, "error": "(command does not start with aws)"}
+        del self._calls[:]
+        out, err = io.StringIO(), io.StringIO()
+        with self._environment(), _NoNetwork(), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            try:
+                driver = self._clidriver.create_clidriver()
+                rc = driver.main(words[1:])
+            except SystemExit as e:  # argparse errors
+                rc = e.code if isinstance(e.code, int) else 1
+            session = driver.session if "driver" in locals() else None
+        if rc != 0 or not self._calls:
+            message = error_line(err.getvalue(), self._usage)
+            if rc == 0:
+                message = "(no API call was made) " + message
+            return {"command": command, "ok": False, "error": message}
+        if len(self._calls) != 1:
+            return {"command": command, "ok": False, "error": "(more than one API call)"}
+        _, service, operation, params, parsed_globals = self._calls[0]
+        params = to_json(params)
+        paging = None
+        paginates = self._get_paginator_config(session, service, operation) is not None
+        if paginates and parsed_globals.paginate:
+            paging = params.pop("PaginationConfig", {})
+        case = {"command": command, "ok": True, "service": service, "operation": operation,
+                "params": params, "paging": paging}
+        return case, session
+
+
+def botocore_problems(session, case):
+    """botocore's own validation of the recorded params (diagnostic only)."""
+    from botocore.validate import ParamValidator
+
+    model = session.get_service_model(case["service"]).operation_model(case["operation"])
+    if model.input_shape is None:
+        return ""
+    params = dict(case["params"])
+    if case["paging"] is not None:  # the paginator removes PaginationConfig before the call
+        params.pop("PaginationConfig", None)
+    report = ParamValidator().validate(params, model.input_shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--allow-version-mismatch", action="store_true")
+    ap.add_argument("--commands", type=Path, default=COMMANDS)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+
+    # `import awscli` adds its data directory to AWS_DATA_PATH; start from a clean one so
+    # that no user-supplied model directory is searched.
+    os.environ.pop("AWS_DATA_PATH", None)
+    import awscli
+    import botocore
+
+    installed = {"awscli": awscli.__version__, "botocore": botocore.__version__}
+    if installed != PINNED and not args.allow_version_mismatch:
+        print(f"installed {installed}, pinned {PINNED}; install the pinned versions or pass "
+              "--allow-version-mismatch", file=sys.stderr)
+        return 2
+
+    commands = read_commands(args.commands)
+    seen = {}
+    problems = []
+    for number, command, _ in commands:
+        if command in seen:
+            problems.append(f"line {number}: duplicate of line {seen[command]}: {command}")
+        seen.setdefault(command, number)
+
+    cases = []
+    unexpected_refusals, unexpected_accepts, botocore_warnings = [], [], []
+    with tempfile.TemporaryDirectory(prefix="param-oracle-") as home:
+        runner = Runner(home)
+        for number, command, expect_error in commands:
+            result = runner.run(command)
+            if isinstance(result, tuple):
+                case, session = result
+                if expect_error:
+                    unexpected_accepts.append(f"line {number}: {command}")
+                else:
+                    report = botocore_problems(session, case)
+                    if report:
+                        botocore_warnings.append(f"line {number}: {command}\n    "
+                                                 + report.replace("\n", "\n    "))
+            else:
+                case = result
+                if not expect_error:
+                    unexpected_refusals.append(f"line {number}: {command}\n    -> {case['error']}")
+            cases.append(case)
+
+    document = {"source": installed, "cases": cases}
+    raw = json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+        gz.write(raw)
+    args.out.write_bytes(buffer.getvalue())
+
+    valid = [c for c in cases if c["ok"]]
+    services = sorted({c["service"] for c in valid})
+    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    print(f"cases: {len(cases)}  valid: {len(valid)}  refused: {len(cases) - len(valid)}  "
+          f"services covered: {len(services)}")
+    print(f"operations covered: {len({(c['service'], c['operation']) for c in valid})}  "
+          f"paginated calls: {sum(c['paging'] is not None for c in valid)}")
+    print("services: " + " ".join(services))
+    if len(valid) < MIN_COMMANDS:
+        problems.append(f"only {len(valid)} valid commands (want >= {MIN_COMMANDS})")
+    if len(services) < MIN_SERVICES:
+        problems.append(f"only {len(services)} services (want >= {MIN_SERVICES})")
+    for title, items in (("unexpected refusals (line not marked # expect-error)", unexpected_refusals),
+                         ("unexpected acceptances (line marked # expect-error)", unexpected_accepts),
+                         ("other problems", problems)):
+        print(f"{title}: {len(items)}")
+        for item in items:
+            print("  " + item)
+    print(f"accepted commands botocore's validation would reject (warning): {len(botocore_warnings)}")
+    for item in botocore_warnings:
+        print("  " + item)
+    return 1 if unexpected_refusals or unexpected_accepts or problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
