@@ -132,12 +132,11 @@ class _NoNetwork:
 def error_line(stderr, usage):
     """First non-empty line of the CLI's error output, skipping its generic usage banner."""
     text = stderr.replace("\r", "")
-    for banner in (usage.replace("\r", ""), "usage: " + usage.replace("\r", "")):
-        text = text.replace(banner, "")
+    banner = usage.replace("\r", "")
+    text = text.replace("usage: " + banner, "").replace(banner, "")
     for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("usage:"):
-            return line
+        if line.strip():
+            return line.strip()
     return ""
 
 

@@ -15,6 +15,7 @@ pub mod cli_table;
 pub mod command;
 pub mod names;
 pub mod params;
+pub mod serialize;
 pub mod shorthand;
 
 pub use cli_table::{ArgTarget, CliTable, cli_table};

@@ -238,6 +238,8 @@ pub struct Metadata {
     pub uid: Option<String>,
     pub global_endpoint: Option<String>,
     pub xml_namespace: Option<String>,
+    /// Present when a JSON service also answers its former query-protocol clients.
+    pub aws_query_compatible: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]

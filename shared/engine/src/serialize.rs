@@ -1,0 +1,793 @@
+//! API parameters to the parts of an HTTP request, per protocol, byte for byte as botocore
+//! builds them (so signatures and service behaviour match the AWS CLI's).
+//!
+//! Protocol choice: the first of `json`, `rest-json`, `rest-xml`, `smithy-rpc-v2-cbor`,
+//! `query`, `ec2` that the model lists in `metadata.protocols` (else `metadata.protocol`).
+//!
+//! - `json`: `POST /`, `X-Amz-Target: <targetPrefix>.<Operation>`,
+//!   `Content-Type: application/x-amz-json-<jsonVersion>`, body = the parameters as JSON in
+//!   parameter order with `locationName` renames, blobs in base64, timestamps as epoch
+//!   seconds, written like Python's `json.dumps` (`", "` and `": "` separators, non-ASCII
+//!   escaped, Python float spelling).
+//! - `query`: form body `Action=<Operation>&Version=<apiVersion>&...` with dotted names:
+//!   lists as `Name.member.N` (or flattened `Name.N`), maps as `Name.entry.N.key/value`,
+//!   booleans `true`/`false`, timestamps ISO 8601; values percent-encoded except
+//!   `A-Z a-z 0-9 - . _ ~`.
+//! - `ec2`: like query, but lists are `Name.N` and names come from `queryName`, else
+//!   `locationName` with its first letter capitalised.
+
+use aws_models::{Operation, ServiceModel, Shape};
+use base64::Engine;
+use serde_json::{Map, Value};
+
+/// The protocol-dependent parts of a request (no host, no signature).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestParts {
+    pub method: String,
+    pub path: String,
+    /// Already percent-encoded `key=value` pairs, in order.
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub host_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SerializeError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+const PRIORITY: [&str; 6] = [
+    "json",
+    "rest-json",
+    "rest-xml",
+    "smithy-rpc-v2-cbor",
+    "query",
+    "ec2",
+];
+
+/// The protocol botocore would use for this model.
+pub fn protocol(model: &ServiceModel) -> String {
+    let listed = &model.metadata.protocols;
+    PRIORITY
+        .iter()
+        .find(|p| listed.iter().any(|l| l == *p))
+        .map(|p| (*p).to_owned())
+        .or_else(|| model.metadata.protocol.clone())
+        .unwrap_or_else(|| "json".into())
+}
+
+/// Builds the request parts for `operation` with `params`.
+pub fn serialize(
+    model: &ServiceModel,
+    operation: &Operation,
+    params: &Map<String, Value>,
+) -> Result<RequestParts, SerializeError> {
+    let protocol = protocol(model);
+    match protocol.as_str() {
+        "json" => json_request(model, operation, params),
+        "query" | "ec2" => query_request(model, operation, params, protocol == "ec2"),
+        other => Err(SerializeError::Unsupported(format!(
+            "the {other} protocol ({}) is not serialised yet",
+            model.service_name
+        ))),
+    }
+}
+
+fn shape<'m>(model: &'m ServiceModel, name: &str) -> Result<&'m Shape, SerializeError> {
+    model
+        .shape(name)
+        .ok_or_else(|| SerializeError::Invalid(format!("model has no shape {name}")))
+}
+
+fn input_shape<'m>(
+    model: &'m ServiceModel,
+    op: &Operation,
+) -> Result<Option<&'m Shape>, SerializeError> {
+    match &op.input {
+        Some(r) => Ok(Some(shape(model, &r.shape)?)),
+        None => Ok(None),
+    }
+}
+
+/// A member's serialised name: `locationName` on the reference, else on the target shape
+/// (botocore merges the two, the reference winning).
+fn location_name<'a>(member: &'a aws_models::ShapeRef, target: &'a Shape) -> Option<&'a str> {
+    member
+        .location_name
+        .as_deref()
+        .or(target.location_name.as_deref())
+}
+
+fn base64_of(value: &Value) -> Result<String, SerializeError> {
+    match value {
+        Value::String(s) => Ok(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+        Value::Object(o) => match o.get("__bytes_base64__").and_then(Value::as_str) {
+            Some(b) => Ok(b.to_owned()),
+            None => Err(SerializeError::Invalid(
+                "blob values must be strings".into(),
+            )),
+        },
+        _ => Err(SerializeError::Invalid(
+            "blob values must be strings".into(),
+        )),
+    }
+}
+
+fn host_prefix(
+    model: &ServiceModel,
+    op: &Operation,
+    params: &Map<String, Value>,
+) -> Result<Option<String>, SerializeError> {
+    let Some(template) = op
+        .endpoint
+        .as_ref()
+        .and_then(|e| e.get("hostPrefix"))
+        .and_then(Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let mut out = template.to_owned();
+    if let Some(input) = input_shape(model, op)? {
+        for (name, member) in &input.members {
+            if member.host_label {
+                let value = params.get(name).and_then(Value::as_str).unwrap_or_default();
+                let ok = !value.is_empty()
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+                if !ok {
+                    return Err(SerializeError::Invalid(format!(
+                        "Invalid value for parameter(s): {name}. Must contain only alphanumeric characters, hyphen, or period."
+                    )));
+                }
+                out = out.replace(&format!("{{{name}}}"), value);
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+// ---------------------------------------------------------------- json
+
+fn json_request(
+    model: &ServiceModel,
+    op: &Operation,
+    params: &Map<String, Value>,
+) -> Result<RequestParts, SerializeError> {
+    let target = format!(
+        "{}.{}",
+        model.metadata.target_prefix.as_deref().unwrap_or_default(),
+        op.name
+    );
+    let version = model.metadata.json_version.as_deref().unwrap_or("1.0");
+    let mut headers = vec![
+        ("X-Amz-Target".to_owned(), target),
+        (
+            "Content-Type".to_owned(),
+            format!("application/x-amz-json-{version}"),
+        ),
+    ];
+    if model.metadata.aws_query_compatible.is_some() {
+        headers.push(("x-amzn-query-mode".into(), "true".into()));
+    }
+    let body = match input_shape(model, op)? {
+        Some(input) => json_structure(model, input, params)?,
+        None => Value::Object(Map::new()),
+    };
+    Ok(RequestParts {
+        method: if op.http.method.is_empty() {
+            "POST".into()
+        } else {
+            op.http.method.clone()
+        },
+        path: "/".into(),
+        query: String::new(),
+        headers,
+        body: python_json(&body).into_bytes(),
+        host_prefix: host_prefix(model, op, params)?,
+    })
+}
+
+fn json_structure(
+    model: &ServiceModel,
+    shape: &Shape,
+    value: &Map<String, Value>,
+) -> Result<Value, SerializeError> {
+    let mut out = Map::new();
+    for (key, v) in value {
+        let member = shape
+            .members
+            .get(key)
+            .ok_or_else(|| SerializeError::Invalid(format!("unknown parameter {key}")))?;
+        let member_shape = super::serialize::shape(model, &member.shape)?;
+        let name = location_name(member, member_shape)
+            .unwrap_or(key)
+            .to_owned();
+        out.insert(
+            name,
+            json_value(model, member_shape, v, member.timestamp_format.as_deref())?,
+        );
+    }
+    Ok(Value::Object(out))
+}
+
+fn json_value(
+    model: &ServiceModel,
+    shape: &Shape,
+    value: &Value,
+    ts_format: Option<&str>,
+) -> Result<Value, SerializeError> {
+    match shape.kind.as_str() {
+        "structure" if shape.document => Ok(value.clone()),
+        "structure" => match value {
+            Value::Object(o) => json_structure(model, shape, o),
+            _ => Err(SerializeError::Invalid("expected a structure".into())),
+        },
+        "map" => match value {
+            Value::Object(o) => {
+                let value_shape = match &shape.value {
+                    Some(v) => super::serialize::shape(model, &v.shape)?,
+                    None => return Ok(value.clone()),
+                };
+                let mut out = Map::new();
+                for (k, v) in o {
+                    out.insert(k.clone(), json_value(model, value_shape, v, None)?);
+                }
+                Ok(Value::Object(out))
+            }
+            _ => Err(SerializeError::Invalid("expected a map".into())),
+        },
+        "list" => match value {
+            Value::Array(items) => {
+                let member = match &shape.member {
+                    Some(m) => super::serialize::shape(model, &m.shape)?,
+                    None => return Ok(value.clone()),
+                };
+                items
+                    .iter()
+                    .map(|i| json_value(model, member, i, None))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array)
+            }
+            _ => Err(SerializeError::Invalid("expected a list".into())),
+        },
+        "timestamp" => {
+            let format = ts_format
+                .or(shape.timestamp_format.as_deref())
+                .unwrap_or("unixtimestamp");
+            timestamp(value, format)
+        }
+        "blob" => Ok(Value::String(base64_of(value)?)),
+        _ => Ok(value.clone()),
+    }
+}
+
+/// Python's `repr()` of a float.
+pub fn python_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    // Shortest round-trip digits and exponent, then Python's layout rules.
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if negative { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let point = exp + 1;
+        let body = if point <= 0 {
+            format!("0.{}{digits}", "0".repeat((-point) as usize))
+        } else if (point as usize) >= digits.len() {
+            format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
+        };
+        format!("{sign}{body}")
+    } else {
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.clone()
+        };
+        format!(
+            "{sign}{m}e{}{:02}",
+            if exp < 0 { "-" } else { "+" },
+            exp.abs()
+        )
+    }
+}
+
+/// JSON as Python's `json.dumps` writes it by default.
+pub fn python_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_py_json(value, &mut out);
+    out
+}
+
+fn write_py_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => out.push_str(&i.to_string()),
+            (_, Some(u), _) => out.push_str(&u.to_string()),
+            (_, _, Some(f)) => out.push_str(&python_float(f)),
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::String(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{08}' => out.push_str("\\b"),
+                    '\u{0c}' => out.push_str("\\f"),
+                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                        let mut buf = [0u16; 2];
+                        for unit in c.encode_utf16(&mut buf) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py_json(&Value::String(k.clone()), out);
+                out.push_str(": ");
+                write_py_json(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+// ---------------------------------------------------------------- timestamps
+
+/// Parses what botocore accepts for a timestamp parameter: ISO 8601 date-times (with `Z`,
+/// an offset or none, meaning UTC), dates, and epoch seconds.
+pub fn parse_timestamp(value: &Value) -> Result<time::OffsetDateTime, SerializeError> {
+    use time::format_description::well_known::{Iso8601, Rfc3339};
+    let bad = |s: &str| {
+        SerializeError::Invalid(format!(
+            "invalid timestamp '{s}': use ISO 8601 (2024-01-31T12:00:00Z) or epoch seconds"
+        ))
+    };
+    match value {
+        Value::Number(n) => {
+            let secs = n.as_f64().ok_or_else(|| bad(&n.to_string()))?;
+            time::OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128)
+                .map_err(|_| bad(&n.to_string()))
+        }
+        Value::String(s) => {
+            let t = s.trim();
+            if let Ok(secs) = t.parse::<f64>() {
+                return time::OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128)
+                    .map_err(|_| bad(s));
+            }
+            if let Ok(dt) = time::OffsetDateTime::parse(t, &Rfc3339) {
+                return Ok(dt);
+            }
+            if let Ok(dt) = time::OffsetDateTime::parse(t, &Iso8601::DEFAULT) {
+                return Ok(dt);
+            }
+            if let Ok(dt) = time::PrimitiveDateTime::parse(t, &Iso8601::DEFAULT) {
+                return Ok(dt.assume_utc());
+            }
+            if let Ok(d) = time::Date::parse(t, &Iso8601::DEFAULT) {
+                return Ok(d.midnight().assume_utc());
+            }
+            Err(bad(s))
+        }
+        other => Err(bad(&other.to_string())),
+    }
+}
+
+fn timestamp(value: &Value, format: &str) -> Result<Value, SerializeError> {
+    let dt = parse_timestamp(value)?.to_offset(time::UtcOffset::UTC);
+    match format.to_ascii_lowercase().as_str() {
+        "unixtimestamp" => Ok(Value::Number(dt.unix_timestamp().into())),
+        "iso8601" => Ok(Value::String(iso8601(dt))),
+        "rfc822" => Ok(Value::String(rfc822(dt))),
+        other => Err(SerializeError::Invalid(format!(
+            "unknown timestamp format {other}"
+        ))),
+    }
+}
+
+fn iso8601(dt: time::OffsetDateTime) -> String {
+    let micros = dt.microsecond();
+    let base = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month() as u8,
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    if micros > 0 {
+        format!("{base}.{micros:06}Z")
+    } else {
+        format!("{base}Z")
+    }
+}
+
+fn rfc822(dt: time::OffsetDateTime) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[dt.weekday().number_days_from_monday() as usize],
+        dt.day(),
+        MONTHS[dt.month() as usize - 1],
+        dt.year(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+// ---------------------------------------------------------------- query and ec2
+
+/// Percent-encodes like botocore (everything but `A-Z a-z 0-9 - . _ ~`).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn query_request(
+    model: &ServiceModel,
+    op: &Operation,
+    params: &Map<String, Value>,
+    ec2: bool,
+) -> Result<RequestParts, SerializeError> {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("Action".into(), op.name.clone()),
+        (
+            "Version".into(),
+            model.metadata.api_version.clone().unwrap_or_default(),
+        ),
+    ];
+    if let Some(input) = input_shape(model, op)? {
+        query_structure(model, input, params, "", ec2, &mut pairs)?;
+    }
+    let body = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    Ok(RequestParts {
+        method: if op.http.method.is_empty() {
+            "POST".into()
+        } else {
+            op.http.method.clone()
+        },
+        path: "/".into(),
+        query: String::new(),
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded; charset=utf-8".into(),
+        )],
+        body: body.into_bytes(),
+        host_prefix: host_prefix(model, op, params)?,
+    })
+}
+
+fn query_name(member: &aws_models::ShapeRef, target: &Shape, default: &str, ec2: bool) -> String {
+    if ec2 {
+        if let Some(q) = &member.query_name {
+            return q.clone();
+        }
+        if let Some(n) = location_name(member, target) {
+            let mut c = n.chars();
+            return match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            };
+        }
+        return default.to_owned();
+    }
+    location_name(member, target).unwrap_or(default).to_owned()
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn query_structure(
+    model: &ServiceModel,
+    shape: &Shape,
+    value: &Map<String, Value>,
+    prefix: &str,
+    ec2: bool,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), SerializeError> {
+    for (key, v) in value {
+        let member = shape
+            .members
+            .get(key)
+            .ok_or_else(|| SerializeError::Invalid(format!("unknown parameter {key}")))?;
+        let member_shape = super::serialize::shape(model, &member.shape)?;
+        let name = join(prefix, &query_name(member, member_shape, key, ec2));
+        query_value(model, member_shape, member, v, &name, ec2, out)?;
+    }
+    Ok(())
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => {
+            if *b {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) => python_float(f),
+            _ => n.to_string(),
+        },
+        Value::Null => "None".into(),
+        other => other.to_string(),
+    }
+}
+
+fn query_value(
+    model: &ServiceModel,
+    shape: &Shape,
+    member: &aws_models::ShapeRef,
+    value: &Value,
+    prefix: &str,
+    ec2: bool,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), SerializeError> {
+    match shape.kind.as_str() {
+        "structure" => match value {
+            Value::Object(o) => query_structure(model, shape, o, prefix, ec2, out),
+            _ => Err(SerializeError::Invalid(format!(
+                "{prefix}: expected a structure"
+            ))),
+        },
+        "list" => {
+            let Value::Array(items) = value else {
+                return Err(SerializeError::Invalid(format!(
+                    "{prefix}: expected a list"
+                )));
+            };
+            let Some(member_ref) = &shape.member else {
+                return Ok(());
+            };
+            let member_shape = super::serialize::shape(model, &member_ref.shape)?;
+            if ec2 {
+                for (i, item) in items.iter().enumerate() {
+                    query_value(
+                        model,
+                        member_shape,
+                        member_ref,
+                        item,
+                        &format!("{prefix}.{}", i + 1),
+                        ec2,
+                        out,
+                    )?;
+                }
+                return Ok(());
+            }
+            if items.is_empty() {
+                out.push((prefix.to_owned(), String::new()));
+                return Ok(());
+            }
+            let flattened = shape.flattened || member.flattened;
+            let list_prefix = if flattened {
+                match location_name(member_ref, member_shape) {
+                    Some(name) => {
+                        let mut parts: Vec<&str> = prefix.split('.').collect();
+                        parts.pop();
+                        parts.push(name);
+                        parts.join(".")
+                    }
+                    None => prefix.to_owned(),
+                }
+            } else {
+                format!(
+                    "{prefix}.{}",
+                    location_name(member_ref, member_shape).unwrap_or("member")
+                )
+            };
+            for (i, item) in items.iter().enumerate() {
+                query_value(
+                    model,
+                    member_shape,
+                    member_ref,
+                    item,
+                    &format!("{list_prefix}.{}", i + 1),
+                    ec2,
+                    out,
+                )?;
+            }
+            Ok(())
+        }
+        "map" => {
+            let Value::Object(map) = value else {
+                return Err(SerializeError::Invalid(format!("{prefix}: expected a map")));
+            };
+            let (Some(key_ref), Some(value_ref)) = (&shape.key, &shape.value) else {
+                return Ok(());
+            };
+            let flattened = shape.flattened || member.flattened;
+            let full = if flattened {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.entry")
+            };
+            let key_shape = super::serialize::shape(model, &key_ref.shape)?;
+            let value_shape = super::serialize::shape(model, &value_ref.shape)?;
+            let key_suffix = location_name(key_ref, key_shape).unwrap_or("key");
+            let value_suffix = location_name(value_ref, value_shape).unwrap_or("value");
+            for (i, (k, v)) in map.iter().enumerate() {
+                query_value(
+                    model,
+                    key_shape,
+                    key_ref,
+                    &Value::String(k.clone()),
+                    &format!("{full}.{}.{key_suffix}", i + 1),
+                    ec2,
+                    out,
+                )?;
+                query_value(
+                    model,
+                    value_shape,
+                    value_ref,
+                    v,
+                    &format!("{full}.{}.{value_suffix}", i + 1),
+                    ec2,
+                    out,
+                )?;
+            }
+            Ok(())
+        }
+        "boolean" => {
+            let truthy = match value {
+                Value::Bool(b) => *b,
+                Value::String(s) => !s.is_empty(),
+                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+                Value::Null => false,
+                _ => true,
+            };
+            out.push((
+                prefix.to_owned(),
+                if truthy { "true" } else { "false" }.into(),
+            ));
+            Ok(())
+        }
+        "blob" => {
+            out.push((prefix.to_owned(), base64_of(value)?));
+            Ok(())
+        }
+        "timestamp" => {
+            let format = member
+                .timestamp_format
+                .as_deref()
+                .or(shape.timestamp_format.as_deref())
+                .unwrap_or("iso8601");
+            let v = timestamp(value, format)?;
+            out.push((prefix.to_owned(), scalar_text(&v)));
+            Ok(())
+        }
+        _ => {
+            out.push((prefix.to_owned(), scalar_text(value)));
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_are_spelled_as_python_does() {
+        for (v, s) in [
+            (5.0, "5.0"),
+            (0.1, "0.1"),
+            (1e-5, "1e-05"),
+            (1e16, "1e+16"),
+            (123456789012345.6, "123456789012345.6"),
+            (1.5e300, "1.5e+300"),
+            (-0.25, "-0.25"),
+            (100.0, "100.0"),
+            (0.0001, "0.0001"),
+        ] {
+            assert_eq!(python_float(v), s, "{v}");
+        }
+    }
+
+    #[test]
+    fn json_is_written_like_python_json_dumps() {
+        let v = serde_json::json!({"a": [1, 2.5, "é\n"], "b": {"c": true, "d": null}});
+        assert_eq!(
+            python_json(&v),
+            r#"{"a": [1, 2.5, "\u00e9\n"], "b": {"c": true, "d": null}}"#
+        );
+    }
+
+    #[test]
+    fn timestamps_parse_and_format() {
+        let v = Value::String("2024-01-31T12:00:00Z".into());
+        assert_eq!(
+            timestamp(&v, "unixtimestamp").expect("ok"),
+            serde_json::json!(1706702400)
+        );
+        assert_eq!(
+            timestamp(&v, "iso8601").expect("ok"),
+            serde_json::json!("2024-01-31T12:00:00Z")
+        );
+        assert_eq!(
+            timestamp(&v, "rfc822").expect("ok"),
+            serde_json::json!("Wed, 31 Jan 2024 12:00:00 GMT")
+        );
+        assert_eq!(
+            timestamp(&Value::String("1706702400".into()), "iso8601").expect("ok"),
+            serde_json::json!("2024-01-31T12:00:00Z")
+        );
+        assert!(timestamp(&Value::String("yesterday".into()), "iso8601").is_err());
+    }
+}
