@@ -70,6 +70,7 @@ pub fn serialize(
     match protocol.as_str() {
         "json" => json_request(model, operation, params),
         "query" | "ec2" => query_request(model, operation, params, protocol == "ec2"),
+        "rest-json" => rest_request(model, operation, params),
         other => Err(SerializeError::Unsupported(format!(
             "the {other} protocol ({}) is not serialised yet",
             model.service_name
@@ -382,6 +383,261 @@ fn write_py_json(value: &Value, out: &mut String) {
             out.push('}');
         }
     }
+}
+
+// ---------------------------------------------------------------- rest-json
+
+/// Percent-encodes with extra safe characters (`/` and `~` for greedy URI labels).
+fn percent_encode_safe(s: &str, extra: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || extra.contains(&b)
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A URI or query-string value as text (booleans lower case, timestamps ISO 8601 unless the
+/// member says otherwise, floats in Python spelling).
+fn uri_value(
+    member: &aws_models::ShapeRef,
+    shape: &Shape,
+    value: &Value,
+) -> Result<String, SerializeError> {
+    match shape.kind.as_str() {
+        "boolean" => Ok(match value {
+            Value::Bool(b) => b.to_string(),
+            other => scalar_text(other).to_lowercase(),
+        }),
+        "timestamp" => {
+            let format = member
+                .timestamp_format
+                .as_deref()
+                .or(shape.timestamp_format.as_deref())
+                .unwrap_or("iso8601");
+            Ok(scalar_text(&timestamp(value, format)?))
+        }
+        _ => Ok(scalar_text(value)),
+    }
+}
+
+fn header_value(
+    model: &ServiceModel,
+    member: &aws_models::ShapeRef,
+    shape: &Shape,
+    value: &Value,
+) -> Result<String, SerializeError> {
+    match shape.kind.as_str() {
+        "timestamp" => {
+            let format = member
+                .timestamp_format
+                .as_deref()
+                .or(shape.timestamp_format.as_deref())
+                .unwrap_or("rfc822");
+            Ok(scalar_text(&timestamp(value, format)?))
+        }
+        "list" => {
+            let Value::Array(items) = value else {
+                return Err(SerializeError::Invalid(
+                    "expected a list for a header".into(),
+                ));
+            };
+            let member_ref = shape.member.as_deref();
+            let member_shape = match member_ref {
+                Some(m) => super::serialize::shape(model, &m.shape)?,
+                None => return Ok(String::new()),
+            };
+            let parts = items
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(|v| {
+                    if member_shape.kind == "string" {
+                        let t = scalar_text(v);
+                        Ok(if t.contains('"') || t.contains(',') {
+                            format!("\"{}\"", t.replace('"', "\\\""))
+                        } else {
+                            t
+                        })
+                    } else {
+                        header_value(model, member_ref.unwrap_or(member), member_shape, v)
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(parts.join(","))
+        }
+        "boolean" => Ok(scalar_text(value).to_lowercase()),
+        "string" if member.jsonvalue => {
+            let compact = serde_json::to_string(value).unwrap_or_default();
+            Ok(base64::engine::general_purpose::STANDARD.encode(compact.as_bytes()))
+        }
+        _ => Ok(scalar_text(value)),
+    }
+}
+
+fn rest_request(
+    model: &ServiceModel,
+    op: &Operation,
+    params: &Map<String, Value>,
+) -> Result<RequestParts, SerializeError> {
+    let method = if op.http.method.is_empty() {
+        "POST".to_owned()
+    } else {
+        op.http.method.clone()
+    };
+    let host_prefix = host_prefix(model, op, params)?;
+    let Some(input) = input_shape(model, op)? else {
+        return Ok(RequestParts {
+            method,
+            path: op.http.request_uri.clone(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            host_prefix,
+        });
+    };
+    let mut uri: Vec<(String, String)> = Vec::new();
+    let mut query: Vec<(String, String)> = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut body = Map::new();
+    for (name, value) in params {
+        if value.is_null() {
+            continue;
+        }
+        let member = input
+            .members
+            .get(name)
+            .ok_or_else(|| SerializeError::Invalid(format!("unknown parameter {name}")))?;
+        let target = super::serialize::shape(model, &member.shape)?;
+        let key = location_name(member, target).unwrap_or(name).to_owned();
+        match member.location.as_deref() {
+            Some("uri") => uri.push((key, uri_value(member, target, value)?)),
+            Some("querystring") => match (value, target.kind.as_str()) {
+                (Value::Object(map), _) => {
+                    for (k, v) in map {
+                        match v {
+                            Value::Array(items) => {
+                                for i in items {
+                                    query.push((k.clone(), scalar_text(i)));
+                                }
+                            }
+                            other => query.push((k.clone(), scalar_text(other))),
+                        }
+                    }
+                }
+                (Value::Array(items), "list") => {
+                    let (member_ref, member_shape) = match &target.member {
+                        Some(m) => (m.as_ref(), super::serialize::shape(model, &m.shape)?),
+                        None => continue,
+                    };
+                    for i in items {
+                        query.push((key.clone(), uri_value(member_ref, member_shape, i)?));
+                    }
+                }
+                _ => query.push((key, uri_value(member, target, value)?)),
+            },
+            Some("header") => {
+                if target.kind == "list" && value.as_array().is_some_and(Vec::is_empty) {
+                    continue;
+                }
+                headers.push((key, header_value(model, member, target, value)?));
+            }
+            Some("headers") => {
+                if let Value::Object(map) = value {
+                    for (k, v) in map {
+                        headers.push((format!("{key}{k}"), scalar_text(v)));
+                    }
+                }
+            }
+            _ => {
+                body.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    // URI template: {Label} and greedy {Label+}.
+    let mut path = String::new();
+    let template = op.http.request_uri.as_str();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        path.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let label = &rest[open + 1..open + close];
+        let (name, greedy) = match label.strip_suffix('+') {
+            Some(n) => (n, true),
+            None => (label, false),
+        };
+        let value = uri
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| SerializeError::Invalid(format!("missing URI parameter {name}")))?;
+        path.push_str(&if greedy {
+            percent_encode_safe(&value, b"/~")
+        } else {
+            percent_encode(&value)
+        });
+        rest = &rest[open + close + 1..];
+    }
+    path.push_str(rest);
+    // The template's own query part stays; parameters follow botocore's encoding.
+    let query = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+
+    let payload = input.payload.as_deref();
+    let mut body_bytes = Vec::new();
+    let mut streaming = false;
+    if let Some(p) = payload {
+        let member = input.members.get(p);
+        let target = match member {
+            Some(m) => Some(super::serialize::shape(model, &m.shape)?),
+            None => None,
+        };
+        match (params.get(p), target) {
+            (value, Some(t)) if matches!(t.kind.as_str(), "blob" | "string") => {
+                streaming = true;
+                body_bytes = match value {
+                    Some(Value::String(s)) => s.clone().into_bytes(),
+                    Some(v @ Value::Object(_)) => base64::engine::general_purpose::STANDARD
+                        .decode(base64_of(v)?)
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+            }
+            (Some(Value::Object(o)), Some(t)) => {
+                body_bytes = python_json(&json_structure(model, t, o)?).into_bytes();
+            }
+            (Some(_), Some(_)) => {}
+            (None, _) | (_, None) => body_bytes = b"{}".to_vec(),
+        }
+    } else if !body.is_empty() {
+        body_bytes = python_json(&json_structure(model, input, &body)?).into_bytes();
+    } else if input.members.values().any(|m| m.location.is_none()) {
+        body_bytes = b"{}".to_vec();
+    }
+    if !streaming
+        && !body_bytes.is_empty()
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    Ok(RequestParts {
+        method,
+        path,
+        query,
+        headers,
+        body: body_bytes,
+        host_prefix,
+    })
 }
 
 // ---------------------------------------------------------------- timestamps
