@@ -39,8 +39,10 @@ deterministic):
   then removed from "params".
   Values are JSON: the CLI leaves timestamps and non-streaming blobs as the strings typed,
   but should bytes appear they are written as {"__bytes_base64__": "<base64>"}, and datetime /
-  date objects as ISO-8601 strings (datetime.isoformat()). Any other non-JSON value is an
-  error. The error line is the first non-empty stderr line after the CLI's generic usage
+  date objects as ISO-8601 strings (datetime.isoformat()). decimal.Decimal values (the
+  `cloudwatch put-metric-data --value/--statistic-values` customisation builds them to keep
+  the typed digits) are written as {"__decimal__": "<str(value)>"}. Any other non-JSON value
+  is an error. The error line is the first non-empty stderr line after the CLI's generic usage
   banner (e.g. "aws: error: the following arguments are required: --table-name",
   "Unknown options: --foo", "Error parsing parameter '--tags': Expected: '=', received: ...").
 
@@ -64,6 +66,7 @@ import argparse
 import base64
 import contextlib
 import datetime
+import decimal
 import gzip
 import io
 import json
@@ -107,6 +110,8 @@ def to_json(value):
         return {"__bytes_base64__": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return {"__decimal__": str(value)}
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     raise TypeError(f"parameter value of type {type(value).__name__} is not JSON: {value!r}")

@@ -70,7 +70,8 @@ pub fn serialize(
     match protocol.as_str() {
         "json" => json_request(model, operation, params),
         "query" | "ec2" => query_request(model, operation, params, protocol == "ec2"),
-        "rest-json" => rest_request(model, operation, params),
+        "rest-json" => rest_request(model, operation, params, BodyFormat::Json),
+        "rest-xml" => rest_request(model, operation, params, BodyFormat::Xml),
         other => Err(SerializeError::Unsupported(format!(
             "the {other} protocol ({}) is not serialised yet",
             model.service_name
@@ -478,10 +479,18 @@ fn header_value(
     }
 }
 
+/// How a REST protocol writes its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyFormat {
+    Json,
+    Xml,
+}
+
 fn rest_request(
     model: &ServiceModel,
     op: &Operation,
     params: &Map<String, Value>,
+    format: BodyFormat,
 ) -> Result<RequestParts, SerializeError> {
     let method = if op.http.method.is_empty() {
         "POST".to_owned()
@@ -600,8 +609,8 @@ fn rest_request(
             Some(m) => Some(super::serialize::shape(model, &m.shape)?),
             None => None,
         };
-        match (params.get(p), target) {
-            (value, Some(t)) if matches!(t.kind.as_str(), "blob" | "string") => {
+        match (params.get(p), member, target) {
+            (value, _, Some(t)) if matches!(t.kind.as_str(), "blob" | "string") => {
                 streaming = true;
                 body_bytes = match value {
                     Some(Value::String(s)) => s.clone().into_bytes(),
@@ -611,18 +620,43 @@ fn rest_request(
                     _ => Vec::new(),
                 };
             }
-            (Some(Value::Object(o)), Some(t)) => {
-                body_bytes = python_json(&json_structure(model, t, o)?).into_bytes();
+            (Some(Value::Object(o)), Some(m), Some(t)) => {
+                body_bytes = match format {
+                    BodyFormat::Json => python_json(&json_structure(model, t, o)?).into_bytes(),
+                    BodyFormat::Xml => {
+                        let root = location_name(m, t).unwrap_or(p).to_owned();
+                        xml_document(model, m, t, &Value::Object(o.clone()), &root)?.into_bytes()
+                    }
+                };
             }
-            (Some(_), Some(_)) => {}
-            (None, _) | (_, None) => body_bytes = b"{}".to_vec(),
+            (Some(_), _, Some(_)) => {}
+            _ => {
+                if format == BodyFormat::Json {
+                    body_bytes = b"{}".to_vec();
+                }
+            }
         }
     } else if !body.is_empty() {
-        body_bytes = python_json(&json_structure(model, input, &body)?).into_bytes();
-    } else if input.members.values().any(|m| m.location.is_none()) {
+        body_bytes = match format {
+            BodyFormat::Json => python_json(&json_structure(model, input, &body)?).into_bytes(),
+            BodyFormat::Xml => {
+                let root = input.location_name.clone().unwrap_or_default();
+                let input_ref = op.input.clone().unwrap_or_default();
+                xml_document(
+                    model,
+                    &input_ref,
+                    input,
+                    &Value::Object(body.clone()),
+                    &root,
+                )?
+                .into_bytes()
+            }
+        };
+    } else if format == BodyFormat::Json && input.members.values().any(|m| m.location.is_none()) {
         body_bytes = b"{}".to_vec();
     }
-    if !streaming
+    if format == BodyFormat::Json
+        && !streaming
         && !body_bytes.is_empty()
         && !headers
             .iter()
@@ -638,6 +672,243 @@ fn rest_request(
         body: body_bytes,
         host_prefix,
     })
+}
+
+// ---------------------------------------------------------------- rest-xml bodies
+
+/// One XML element being built (ElementTree's model: attributes in insertion order).
+struct Element {
+    name: String,
+    attrs: Vec<(String, String)>,
+    text: Option<String>,
+    children: Vec<Element>,
+}
+
+impl Element {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            attrs: Vec::new(),
+            text: None,
+            children: Vec::new(),
+        }
+    }
+
+    /// ElementTree's `tostring(encoding="utf-8")`: no declaration, `<a />` when empty.
+    fn write(&self, out: &mut String) {
+        out.push('<');
+        out.push_str(&self.name);
+        for (k, v) in &self.attrs {
+            out.push(' ');
+            out.push_str(k);
+            out.push_str("=\"");
+            for c in v.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' => out.push_str("&quot;"),
+                    '\n' => out.push_str("&#10;"),
+                    '\r' => out.push_str("&#13;"),
+                    '\t' => out.push_str("&#09;"),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        if self.text.is_none() && self.children.is_empty() {
+            out.push_str(" />");
+            return;
+        }
+        out.push('>');
+        if let Some(t) = &self.text {
+            for c in t.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    c => out.push(c),
+                }
+            }
+        }
+        for child in &self.children {
+            child.write(out);
+        }
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+}
+
+fn add_namespace(member: &aws_models::ShapeRef, shape: &Shape, node: &mut Element) {
+    let ns = member
+        .xml_namespace
+        .as_ref()
+        .or(shape.xml_namespace.as_ref());
+    match ns {
+        Some(Value::Object(o)) => {
+            let attr = match o.get("prefix").and_then(Value::as_str) {
+                Some(p) if !p.is_empty() => format!("xmlns:{p}"),
+                _ => "xmlns".to_owned(),
+            };
+            if let Some(uri) = o.get("uri").and_then(Value::as_str) {
+                node.attrs.push((attr, uri.to_owned()));
+            }
+        }
+        Some(Value::String(uri)) => node.attrs.push(("xmlns".into(), uri.clone())),
+        _ => {}
+    }
+}
+
+fn xml_document(
+    model: &ServiceModel,
+    member: &aws_models::ShapeRef,
+    shape: &Shape,
+    value: &Value,
+    root: &str,
+) -> Result<String, SerializeError> {
+    let mut pseudo = Element::new("");
+    xml_value(model, member, shape, value, &mut pseudo, root)?;
+    let mut out = String::new();
+    if let Some(first) = pseudo.children.first() {
+        first.write(&mut out);
+    }
+    Ok(out)
+}
+
+fn xml_value(
+    model: &ServiceModel,
+    member: &aws_models::ShapeRef,
+    shape: &Shape,
+    value: &Value,
+    parent: &mut Element,
+    name: &str,
+) -> Result<(), SerializeError> {
+    match shape.kind.as_str() {
+        "structure" => {
+            let Value::Object(map) = value else {
+                return Err(SerializeError::Invalid(format!(
+                    "{name}: expected a structure"
+                )));
+            };
+            let mut node = Element::new(name);
+            add_namespace(member, shape, &mut node);
+            for (key, v) in map {
+                let m = shape
+                    .members
+                    .get(key)
+                    .ok_or_else(|| SerializeError::Invalid(format!("unknown parameter {key}")))?;
+                let t = super::serialize::shape(model, &m.shape)?;
+                let member_name = location_name(m, t).unwrap_or(key).to_owned();
+                if v.is_null() {
+                    break;
+                }
+                if m.xml_attribute {
+                    node.attrs.push((member_name, scalar_text(v)));
+                    continue;
+                }
+                xml_value(model, m, t, v, &mut node, &member_name)?;
+            }
+            parent.children.push(node);
+        }
+        "list" => {
+            let Value::Array(items) = value else {
+                return Err(SerializeError::Invalid(format!("{name}: expected a list")));
+            };
+            let Some(item_ref) = &shape.member else {
+                return Ok(());
+            };
+            let item_shape = super::serialize::shape(model, &item_ref.shape)?;
+            if shape.flattened || member.flattened {
+                for item in items {
+                    xml_value(model, item_ref, item_shape, item, parent, name)?;
+                }
+            } else {
+                let element_name = location_name(item_ref, item_shape)
+                    .unwrap_or("member")
+                    .to_owned();
+                let mut node = Element::new(name);
+                add_namespace(member, shape, &mut node);
+                for item in items {
+                    xml_value(model, item_ref, item_shape, item, &mut node, &element_name)?;
+                }
+                parent.children.push(node);
+            }
+        }
+        "map" => {
+            let Value::Object(map) = value else {
+                return Err(SerializeError::Invalid(format!("{name}: expected a map")));
+            };
+            let (Some(key_ref), Some(value_ref)) = (&shape.key, &shape.value) else {
+                return Ok(());
+            };
+            let key_shape = super::serialize::shape(model, &key_ref.shape)?;
+            let value_shape = super::serialize::shape(model, &value_ref.shape)?;
+            let key_name = location_name(key_ref, key_shape)
+                .unwrap_or("key")
+                .to_owned();
+            let value_name = location_name(value_ref, value_shape)
+                .unwrap_or("value")
+                .to_owned();
+            let flattened = shape.flattened || member.flattened;
+            let mut holder = Element::new(name);
+            if !flattened {
+                add_namespace(member, shape, &mut holder);
+            }
+            for (k, v) in map {
+                let mut entry = Element::new(if flattened { name } else { "entry" });
+                xml_value(
+                    model,
+                    key_ref,
+                    key_shape,
+                    &Value::String(k.clone()),
+                    &mut entry,
+                    &key_name,
+                )?;
+                xml_value(model, value_ref, value_shape, v, &mut entry, &value_name)?;
+                if flattened {
+                    parent.children.push(entry);
+                } else {
+                    holder.children.push(entry);
+                }
+            }
+            if !flattened {
+                parent.children.push(holder);
+            }
+        }
+        kind => {
+            let text = match kind {
+                "boolean" => {
+                    let truthy = match value {
+                        Value::Bool(b) => *b,
+                        Value::String(s) => !s.is_empty(),
+                        Value::Null => false,
+                        _ => true,
+                    };
+                    if truthy {
+                        "true".to_owned()
+                    } else {
+                        "false".to_owned()
+                    }
+                }
+                "blob" => base64_of(value)?,
+                "timestamp" => {
+                    let format = member
+                        .timestamp_format
+                        .as_deref()
+                        .or(shape.timestamp_format.as_deref())
+                        .unwrap_or("iso8601");
+                    scalar_text(&timestamp(value, format)?)
+                }
+                _ => scalar_text(value),
+            };
+            let mut node = Element::new(name);
+            node.text = Some(text);
+            add_namespace(member, shape, &mut node);
+            parent.children.push(node);
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- timestamps
