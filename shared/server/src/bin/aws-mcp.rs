@@ -1,5 +1,6 @@
 //! `aws-mcp`: the AWS MCP server on a laptop, over stdio or Streamable HTTP.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -34,12 +35,28 @@ enum Command {
         #[arg(long, default_value = "")]
         groups: String,
     },
+    /// Show how an AWS CLI command is understood: service, operation, API parameters and the
+    /// request body and headers the protocol produces (before endpoint resolution and
+    /// signing), without sending anything.
+    Explain {
+        /// The command, e.g. "aws dynamodb get-item --table-name t --key '{...}'".
+        command: String,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Explain { command } => {
+            let explained = explain(&command)?;
+            // A closed pipe (`| head`) ends the output quietly.
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&explained)?
+            );
+        }
         Command::Stdio { groups } => {
             mcp_server::init_tracing(Mode::Stdio);
             let settings = Settings::from_env(Mode::Stdio, GroupName::parse_list(&groups)?)?;
@@ -59,4 +76,30 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn explain(command: &str) -> anyhow::Result<serde_json::Value> {
+    let parsed = aws_engine::parse_command(command)?;
+    let call = aws_engine::build_call(&parsed)?;
+    let model = aws_models::models().service(&call.service)?;
+    let operation = model
+        .operation(&call.operation)
+        .ok_or_else(|| anyhow::anyhow!("no operation {}", call.operation))?;
+    let parts = aws_engine::serialize::serialize(&model, operation, &call.params)?;
+    Ok(serde_json::json!({
+        "service": call.service,
+        "operation": call.operation,
+        "protocol": aws_engine::serialize::protocol(&model),
+        "region": parsed.globals.region,
+        "params": call.params,
+        "paging": call.paging,
+        "request": {
+            "method": parts.method,
+            "path": parts.path,
+            "query": parts.query,
+            "headers": parts.headers,
+            "host_prefix": parts.host_prefix,
+            "body": String::from_utf8_lossy(&parts.body),
+        },
+    }))
 }
