@@ -15,8 +15,9 @@ Writes shared/engine/data/cli_table.json.gz:
    "custom_commands": [<cli names of high-level commands such as s3, configure>],
    "xform_special_cases": [[<model name>, <cli name>], ...]}  (botocore's pre-seeded conversions)
 An argument without a model member is recorded as "!<kind>" (e.g. "!cli-input-json",
-"!paging", "!custom"). Boolean members appear twice: "dry-run" and "no-dry-run" (the latter
-as "!no:DryRun").
+"!paging", "!outfile" for the positional output file, "!custom:<class>"). A boolean argument
+that sets its member to false ("no-dry-run", or ec2's "ingress" for Egress) is "!no:<Member>".
+"preview_services" lists services the CLI refuses unless enabled.
 
 Also writes shared/engine/tests/data/xform_names.json.gz: [[model name, botocore xform_name(name, "-")], ...]
 for every operation and top-level input member name, the oracle for the Rust port.
@@ -76,8 +77,11 @@ def main() -> int:
             for arg_name, arg in sorted(op.arg_table.items()):
                 member = getattr(arg, "_serialized_name", None)
                 kind = type(arg).__name__
-                if isinstance(arg, BooleanArgument) and arg_name.startswith("no-") and member:
+                negative = arg_name.startswith("no-") or getattr(arg, "_action", "") == "store_false"
+                if isinstance(arg, BooleanArgument) and member and negative:
                     arg_map[arg_name] = f"!no:{member}"
+                elif kind == "StreamingOutputArgument":
+                    arg_map[arg_name] = "!outfile"
                 elif kind == "PageArgument":
                     arg_map[arg_name] = "!paging"
                 elif kind == "CliInputJSONArgument":
@@ -92,8 +96,10 @@ def main() -> int:
         services[cli_name] = {"service": command._service_name, "operations": operations}
 
     OUT.mkdir(parents=True, exist_ok=True)
+    from awscli.customizations.preview import PREVIEW_SERVICES
     doc = {"source": {"generator": "infra/scripts/generate_cli_table.py", "packages": installed},
-           "services": services, "custom_commands": custom, "xform_special_cases": special}
+           "services": services, "custom_commands": custom, "xform_special_cases": special,
+           "preview_services": sorted(PREVIEW_SERVICES)}
     raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     table_buf = io.BytesIO()
     with gzip.GzipFile(fileobj=table_buf, mode="wb", compresslevel=9, mtime=0) as f:

@@ -10,6 +10,7 @@ Writes into shared/models/data/:
   api_docs.json.gz   {"source", "operations": [[service_index, operation, plain-text docs]]}
                      (HTML stripped, cut at MAX_DOC_CHARS): the offline API-reference corpus.
   NOTICE             botocore's notice; the data is Apache-2.0.
+Each model has its `*.sdk-extras.json` merged in, as botocore's loader does.
 
 Refresh: python3.11 -m venv /tmp/m && /tmp/m/bin/pip install botocore==1.43.11 &&
          /tmp/m/bin/python infra/scripts/generate_models.py
@@ -52,6 +53,24 @@ def load_json(path: Path):
     return None
 
 
+def deep_merge(base: dict, extra: dict) -> None:
+    """Merge `extra` into `base` recursively, extra winning (botocore's sdk-extras rule)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def load_with_extras(path: Path):
+    """A model file with its `*.sdk-extras.json` merged in, as botocore loads it."""
+    data = load_json(path)
+    extras = load_json(path.with_name(path.name.replace(".json", ".sdk-extras.json")))
+    if data is not None and extras and "merge" in extras:
+        deep_merge(data, extras["merge"])
+    return data
+
+
 TAG = re.compile(r"<[^>]+>")
 SPACE = re.compile(r"\s+")
 
@@ -85,8 +104,8 @@ def main() -> int:
         if not versions:
             continue
         newest = versions[-1]
-        model = load_json(newest / "service-2.json")
-        paginators = (load_json(newest / "paginators-1.json") or {}).get("pagination", {})
+        model = load_with_extras(newest / "service-2.json")
+        paginators = (load_with_extras(newest / "paginators-1.json") or {}).get("pagination", {})
         waiters = (load_json(newest / "waiters-2.json") or {}).get("waiters", {})
         # Model order is kept: serialisers emit members in the order the model lists them.
         member = gz(dumps({"model": model, "paginators": paginators, "waiters": waiters}, sort_keys=False))

@@ -19,9 +19,18 @@ How a command is run:
     created and nothing is sent. invoke() receives the dict after the CLI built it
     (argument table, shorthand/JSON parsing, the `calling-command` customisations such as
     --cli-input-json merging and ec2's PageSize injection) and BEFORE it chooses between a
-    direct client call and the paginator, and before any botocore handler, validation or
-    serialisation. The paginator path therefore needs no separate patch: the CLI hands the
-    same dict, with a "PaginationConfig" entry, to `paginator.paginate(**parameters)`.
+    direct client call and the paginator. The paginator path therefore needs no separate
+    patch: the CLI hands the same dict, with a "PaginationConfig" entry, to
+    `client.get_paginator(op).paginate(**parameters)`, which takes PaginationConfig out;
+  * a few awscli customisations act later, as handlers of the botocore client events
+    provide-client-params / before-parameter-build (ec2 run-instances: default
+    MinCount/MaxCount 1 and moving --subnet-id etc. into NetworkInterfaces; ec2
+    create/replace-network-acl-entry: protocol names tcp/udp/icmp/all to numbers). Those
+    handlers, and only those defined in awscli modules, are run on the recorded dict, the
+    way the client would call them. botocore's own handlers (idempotency-token UUIDs,
+    route53 id prefixes, glacier account id, s3 SSE-C MD5, EC2 UserData base64...) are
+    not applied: they belong to botocore, after the CLI, like validation and serialisation.
+    (They are run, with botocore's validation, only for the diagnostic warning below.)
   * as a safety net sockets cannot connect while a command runs.
 
 Output: shared/engine/tests/data/param_oracle.json.gz (gzip with mtime 0, sorted keys,
@@ -64,9 +73,12 @@ diff of the decompressed oracle.
 
 import argparse
 import base64
+import collections
 import contextlib
+import copy
 import datetime
 import decimal
+import functools
 import gzip
 import io
 import json
@@ -145,6 +157,45 @@ def error_line(stderr, usage):
     return ""
 
 
+def _handler_module(handler):
+    """Module that defines an event handler (function, bound method, partial or callable)."""
+    while isinstance(handler, functools.partial):
+        handler = handler.func
+    module = getattr(handler, "__module__", None)
+    return module if isinstance(module, str) else type(handler).__module__
+
+
+def _handlers(session, event_name):
+    """The handlers botocore would call for event_name, in its calling order."""
+    aliaser = session.get_component("event_emitter")  # botocore.hooks.EventAliaser
+    name = aliaser._alias_event_name(event_name)
+    return list(aliaser._emitter._handlers.prefix_search(name))
+
+
+def emit_client_events(session, service_name, operation_name, params, from_awscli):
+    """Run the client-time parameter events a botocore client emits before serialising.
+
+    A client call emits provide-client-params.<service id>.<Operation> (the first non-None
+    response replaces the parameters) and then before-parameter-build.<service id>.<Operation>
+    (handlers edit the dict in place). Only handlers defined in awscli modules run when
+    from_awscli is true, only the others (botocore's own) otherwise. Returns the parameters.
+    """
+    service_model = session.get_service_model(service_name)
+    operation_model = service_model.operation_model(operation_name)
+    service_id = service_model.service_id.hyphenize()
+    for event in ("provide-client-params", "before-parameter-build"):
+        event_name = f"{event}.{service_id}.{operation_name}"
+        replaced = False
+        for handler in _handlers(session, event_name):
+            if _handler_module(handler).startswith("awscli.") != from_awscli:
+                continue
+            response = handler(params=params, model=operation_model, context={},
+                               event_name=event_name)
+            if event == "provide-client-params" and response is not None and not replaced:
+                params, replaced = response, True
+    return params
+
+
 class Runner:
     def __init__(self, home):
         import awscli.clidriver
@@ -171,13 +222,14 @@ class Runner:
         calls = self._calls
 
         def record_invoke(caller, service_name, operation_name, parameters, parsed_globals):
-            calls.append((caller, service_name, operation_name, parameters, parsed_globals))
+            calls.append((service_name, operation_name, parameters, parsed_globals))
             return 0
 
         awscli.clidriver.CLIOperationCaller.invoke = record_invoke
 
     @contextlib.contextmanager
-    def _environment(self):
+    def _isolated(self, stderr):
+        """Dummy credentials, no network, captured output, argv[0] "aws", empty stdin."""
         saved_env = dict(os.environ)
         saved_argv = sys.argv[:]
         saved_stdin = sys.stdin
@@ -190,7 +242,9 @@ class Runner:
         sys.argv[:] = ["aws"]
         sys.stdin = io.StringIO("")
         try:
-            yield
+            with _NoNetwork(), contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(stderr):
+                yield
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
@@ -198,47 +252,63 @@ class Runner:
             sys.stdin = saved_stdin
 
     def run(self, command):
+        """(case, CLI parameters after the awscli client hooks or None, session or None)."""
         words = shlex.split(command)
         if not words or words[0] != "aws":
-            return {"command": command, "ok": False, "error": "(command does not start with aws)"}
+            return {"command": command, "ok": False, "error": "(line does not start with aws)"}, None, None
         del self._calls[:]
-        out, err = io.StringIO(), io.StringIO()
-        with self._environment(), _NoNetwork(), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(err):
+        err = io.StringIO()
+        session = None
+        with self._isolated(err):
             try:
                 driver = self._clidriver.create_clidriver()
+                session = driver.session
                 rc = driver.main(words[1:])
-            except SystemExit as e:  # argparse errors
+            except SystemExit as e:  # argparse errors exit
                 rc = e.code if isinstance(e.code, int) else 1
-            session = driver.session if "driver" in locals() else None
-        if rc != 0 or not self._calls:
+        if rc != 0 or len(self._calls) != 1:
             message = error_line(err.getvalue(), self._usage)
             if rc == 0:
-                message = "(no API call was made) " + message
-            return {"command": command, "ok": False, "error": message}
-        if len(self._calls) != 1:
-            return {"command": command, "ok": False, "error": "(more than one API call)"}
-        _, service, operation, params, parsed_globals = self._calls[0]
-        params = to_json(params)
+                message = f"({len(self._calls)} API calls were made) {message}"
+            return {"command": command, "ok": False, "error": message}, None, session
+
+        service, operation, params, parsed_globals = self._calls[0]
+        params = copy.deepcopy(params)
         paging = None
-        paginates = self._get_paginator_config(session, service, operation) is not None
-        if paginates and parsed_globals.paginate:
+        if parsed_globals.paginate and \
+                self._get_paginator_config(session, service, operation) is not None:
+            # The CLI would call client.get_paginator(...).paginate(**params); the paginator
+            # takes PaginationConfig out and calls the operation with the rest.
             paging = params.pop("PaginationConfig", {})
+        # awscli also customises some calls through botocore client events (ec2 run-instances
+        # --count default and network-interface rewrite, ec2 network ACL protocol names...):
+        # apply those handlers, and only those, as the client would.
+        err = io.StringIO()
+        with self._isolated(err):
+            try:
+                params = emit_client_events(session, service, operation, params, from_awscli=True)
+            except Exception as e:  # the CLI would print the exception and exit 255
+                return {"command": command, "ok": False,
+                        "error": (str(e).strip().splitlines() or [type(e).__name__])[0]}, None, session
         case = {"command": command, "ok": True, "service": service, "operation": operation,
-                "params": params, "paging": paging}
-        return case, session
+                "params": to_json(params), "paging": to_json(paging)}
+        return case, params, session
 
 
-def botocore_problems(session, case):
-    """botocore's own validation of the recorded params (diagnostic only)."""
+def botocore_problems(session, case, params):
+    """botocore's own handlers and validation on the CLI's parameters (diagnostic only)."""
     from botocore.validate import ParamValidator
 
+    params = copy.deepcopy(params)
+    try:
+        with _NoNetwork(), contextlib.redirect_stderr(io.StringIO()):
+            params = emit_client_events(session, case["service"], case["operation"], params,
+                                        from_awscli=False)
+    except Exception as e:
+        return f"botocore handler failed: {e}"
     model = session.get_service_model(case["service"]).operation_model(case["operation"])
     if model.input_shape is None:
-        return ""
-    params = dict(case["params"])
-    if case["paging"] is not None:  # the paginator removes PaginationConfig before the call
-        params.pop("PaginationConfig", None)
+        return "" if not params else f"operation takes no input: {params}"
     report = ParamValidator().validate(params, model.input_shape)
     return report.generate_report() if report.has_errors() else ""
 
@@ -255,6 +325,7 @@ def main():
     os.environ.pop("AWS_DATA_PATH", None)
     import awscli
     import botocore
+    import botocore.session
 
     installed = {"awscli": awscli.__version__, "botocore": botocore.__version__}
     if installed != PINNED and not args.allow_version_mismatch:
@@ -275,20 +346,17 @@ def main():
     with tempfile.TemporaryDirectory(prefix="param-oracle-") as home:
         runner = Runner(home)
         for number, command, expect_error in commands:
-            result = runner.run(command)
-            if isinstance(result, tuple):
-                case, session = result
+            case, params, session = runner.run(command)
+            if case["ok"]:
                 if expect_error:
                     unexpected_accepts.append(f"line {number}: {command}")
                 else:
-                    report = botocore_problems(session, case)
+                    report = botocore_problems(session, case, params)
                     if report:
                         botocore_warnings.append(f"line {number}: {command}\n    "
                                                  + report.replace("\n", "\n    "))
-            else:
-                case = result
-                if not expect_error:
-                    unexpected_refusals.append(f"line {number}: {command}\n    -> {case['error']}")
+            elif not expect_error:
+                unexpected_refusals.append(f"line {number}: {command}\n    -> {case['error']}")
             cases.append(case)
 
     document = {"source": installed, "cases": cases}
@@ -307,6 +375,10 @@ def main():
     print(f"operations covered: {len({(c['service'], c['operation']) for c in valid})}  "
           f"paginated calls: {sum(c['paging'] is not None for c in valid)}")
     print("services: " + " ".join(services))
+    models = botocore.session.get_session()
+    protocols = collections.Counter(models.get_service_model(c["service"]).protocol for c in valid)
+    print("valid cases by protocol: "
+          + ", ".join(f"{name} {count}" for name, count in sorted(protocols.items())))
     if len(valid) < MIN_COMMANDS:
         problems.append(f"only {len(valid)} valid commands (want >= {MIN_COMMANDS})")
     if len(services) < MIN_SERVICES:

@@ -23,6 +23,8 @@ pub enum ArgTarget {
     Paging,
     CliInputJson,
     GenerateCliSkeleton,
+    /// The positional output file of operations that return a stream (`lambda invoke out.json`).
+    Outfile,
     /// A CLI customisation with no model member (e.g. `ec2 run-instances --count`).
     Custom(String),
 }
@@ -33,6 +35,7 @@ impl ArgTarget {
             "!paging" => ArgTarget::Paging,
             "!cli-input-json" => ArgTarget::CliInputJson,
             "!generate-cli-skeleton" => ArgTarget::GenerateCliSkeleton,
+            "!outfile" => ArgTarget::Outfile,
             _ => {
                 if let Some(m) = raw.strip_prefix("!no:") {
                     ArgTarget::NegatedMember(m.to_owned())
@@ -65,6 +68,8 @@ struct RawTable {
     custom_commands: Vec<String>,
     #[serde(default)]
     xform_special_cases: Vec<(String, String)>,
+    #[serde(default)]
+    preview_services: Vec<String>,
 }
 
 /// One CLI operation.
@@ -93,6 +98,8 @@ pub struct CliTable {
     pub custom_commands: Vec<String>,
     /// Names whose conversion botocore fixes by hand (`CreateCachediSCSIVolume`).
     pub xform_special_cases: BTreeMap<String, String>,
+    /// Services the CLI refuses unless a preview is enabled (`sdb`).
+    pub preview_services: Vec<String>,
 }
 
 fn decode() -> Result<CliTable, String> {
@@ -106,6 +113,7 @@ fn decode() -> Result<CliTable, String> {
         source: table.source,
         custom_commands: table.custom_commands,
         xform_special_cases: table.xform_special_cases.into_iter().collect(),
+        preview_services: table.preview_services,
         services: table
             .services
             .into_iter()

@@ -7,8 +7,6 @@
 //! than passed through: `;`, `&`, `|`, `<`, `>`, `(`, `)`, newlines, `#` comments, `$`
 //! expansion and backquote substitution (inside double quotes too).
 
-use std::collections::BTreeMap;
-
 use aws_models::models;
 
 use crate::cli_table::{ArgTarget, CliOperation, cli_table};
@@ -169,6 +167,8 @@ pub struct ParsedCommand {
     pub globals: GlobalOptions,
     /// `aws <service> <operation> help`.
     pub help: bool,
+    /// The positional output file of streaming operations (`aws lambda invoke ... out.json`).
+    pub outfile: Option<String>,
 }
 
 fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
@@ -186,12 +186,65 @@ fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>, n: usize
     scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
+/// Every global option the CLI knows (argparse also accepts any unambiguous prefix).
+const GLOBAL_OPTIONS: [&str; 17] = [
+    "--region",
+    "--profile",
+    "--output",
+    "--query",
+    "--endpoint-url",
+    "--no-paginate",
+    "--cli-read-timeout",
+    "--cli-connect-timeout",
+    "--no-cli-pager",
+    "--no-cli-auto-prompt",
+    "--color",
+    "--cli-binary-format",
+    "--debug",
+    "--no-verify-ssl",
+    "--no-sign-request",
+    "--ca-bundle",
+    "--version",
+];
+
+/// The full option name a possibly abbreviated one stands for among `names`.
+fn expand_prefix<'a>(
+    given: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<Option<&'a str>, Vec<&'a str>> {
+    let matches: Vec<&str> = names.filter(|n| n.starts_with(given)).collect();
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        many => {
+            if let Some(exact) = many.iter().find(|n| **n == given) {
+                Ok(Some(*exact))
+            } else {
+                Err(many.to_vec())
+            }
+        }
+    }
+}
+
 /// Takes a global option at `words[i]` if it is one; returns how many words it used.
 fn take_global(words: &[String], i: usize, g: &mut GlobalOptions) -> Result<usize, CommandError> {
     let word = words[i].as_str();
-    let (name, inline) = match word.split_once('=') {
+    let (given, inline) = match word.split_once('=') {
         Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
         _ => (word, None),
+    };
+    if !given.starts_with("--") || given.len() < 3 {
+        return Ok(0);
+    }
+    let name = match expand_prefix(given, GLOBAL_OPTIONS.into_iter()) {
+        Ok(Some(n)) => n,
+        Ok(None) => return Ok(0),
+        Err(candidates) => {
+            return Err(CommandError::Syntax(format!(
+                "ambiguous option {given}: it could be {}",
+                candidates.join(", ")
+            )));
+        }
     };
     let value = |what: &str| -> Result<(String, usize), CommandError> {
         match &inline {
@@ -232,6 +285,13 @@ fn take_global(words: &[String], i: usize, g: &mut GlobalOptions) -> Result<usiz
         }
         "--endpoint-url" => {
             let (v, n) = value("a URL")?;
+            let valid = (v.starts_with("http://") || v.starts_with("https://"))
+                && v.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
+            if !valid {
+                return Err(CommandError::Syntax(format!(
+                    "--endpoint-url \"{v}\" is not a URL: give it as http://<host>[:port]/ or https://<host>/"
+                )));
+            }
             g.endpoint_url = Some(v);
             Ok(n)
         }
@@ -303,6 +363,11 @@ pub fn parse_command(line: &str) -> Result<ParsedCommand, CommandError> {
     if table.custom_commands.contains(&cli_service) {
         return Err(CommandError::HighLevel(cli_service));
     }
+    if table.preview_services.contains(&cli_service) {
+        return Err(CommandError::UnknownService(format!(
+            "AWS CLI support for {cli_service} is only available in a preview stage; this server does not call it"
+        )));
+    }
     let Some(service) = table.services.get(&cli_service) else {
         let close = closest(&cli_service, table.services.keys().map(String::as_str), 5);
         return Err(CommandError::UnknownService(format!(
@@ -333,11 +398,12 @@ pub fn parse_command(line: &str) -> Result<ParsedCommand, CommandError> {
         )));
     };
     let help = rest.first().is_some_and(|w| w == "help");
-    let args = if help {
-        Vec::new()
+    let (args, outfile) = if help {
+        (Vec::new(), None)
     } else {
         parse_args(&service.service, &cli_service, &cli_operation, op, &rest)?
     };
+    check_paging(&service.service, &op.name, &args, globals.no_paginate)?;
     Ok(ParsedCommand {
         cli_service,
         service: service.service.clone(),
@@ -346,12 +412,15 @@ pub fn parse_command(line: &str) -> Result<ParsedCommand, CommandError> {
         args,
         globals,
         help,
+        outfile,
     })
 }
 
 /// How many values an argument takes, from its member's shape.
 enum Arity {
     Flag,
+    /// A flag that may also take one value (ec2's boolean `Value` structures).
+    FlagOrOne,
     One,
     Many,
 }
@@ -360,25 +429,24 @@ fn arity(service: &str, operation: &str, target: &ArgTarget) -> Result<Arity, Co
     let member = match target {
         ArgTarget::NegatedMember(_) => return Ok(Arity::Flag),
         ArgTarget::Member(m) => m,
-        ArgTarget::Paging | ArgTarget::CliInputJson | ArgTarget::Custom(_) => {
-            return Ok(Arity::One);
-        }
+        ArgTarget::Paging | ArgTarget::CliInputJson | ArgTarget::Outfile => return Ok(Arity::One),
         ArgTarget::GenerateCliSkeleton => return Ok(Arity::One),
+        // Customisations take any number of words; they are refused later with a reason.
+        ArgTarget::Custom(_) => return Ok(Arity::Many),
     };
     let model = models()
         .service(service)
         .map_err(|e| CommandError::Internal(e.to_string()))?;
-    let kind = model
+    let shape = model
         .operation(operation)
         .and_then(|op| op.input.as_ref())
         .and_then(|r| model.shape(&r.shape))
         .and_then(|input| input.members.get(member))
-        .and_then(|m| model.shape(&m.shape))
-        .map(|s| s.kind.clone())
-        .unwrap_or_default();
-    Ok(match kind.as_str() {
-        "boolean" => Arity::Flag,
-        "list" => Arity::Many,
+        .and_then(|m| model.shape(&m.shape));
+    Ok(match shape {
+        Some(s) if s.kind == "boolean" => Arity::Flag,
+        Some(s) if crate::params::is_boolean_value_structure(&model, s) => Arity::FlagOrOne,
+        Some(s) if s.kind == "list" => Arity::Many,
         _ => Arity::One,
     })
 }
@@ -389,47 +457,63 @@ fn parse_args(
     cli_operation: &str,
     op: &CliOperation,
     words: &[String],
-) -> Result<Vec<ParsedArg>, CommandError> {
+) -> Result<(Vec<ParsedArg>, Option<String>), CommandError> {
     let mut out: Vec<ParsedArg> = Vec::new();
-    let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+    let mut outfile = None;
+    let takes_outfile = op.args.values().any(|t| *t == ArgTarget::Outfile);
     let mut i = 0;
     while i < words.len() {
         let word = &words[i];
         let Some(body) = word.strip_prefix("--") else {
+            if takes_outfile && outfile.is_none() {
+                outfile = Some(word.clone());
+                i += 1;
+                continue;
+            }
             return Err(CommandError::Syntax(format!(
                 "unexpected value '{word}': values follow an --argument (aws {cli_service} {cli_operation} --<argument> <value>)"
             )));
         };
-        let (name, inline) = match body.split_once('=') {
+        let (given, inline) = match body.split_once('=') {
             Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
             None => (body.to_owned(), None),
         };
-        let Some(target) = op.args.get(&name) else {
-            let close = closest(&name, op.args.keys().map(String::as_str), 5);
-            let valid: Vec<&str> = op
-                .args
-                .iter()
-                .filter(|(_, t)| matches!(t, ArgTarget::Member(_)))
-                .map(|(a, _)| a.as_str())
-                .collect();
-            return Err(CommandError::UnknownArgument(format!(
-                "unknown argument --{name} for aws {cli_service} {cli_operation}; did you mean: --{}? Valid arguments: {}",
-                close.join(", --"),
-                valid
+        // argparse accepts any unambiguous prefix of an option.
+        let name = match expand_prefix(&given, op.args.keys().map(String::as_str)) {
+            Ok(Some(full)) => full.to_owned(),
+            Ok(None) => {
+                let close = closest(&given, op.args.keys().map(String::as_str), 5);
+                let valid: Vec<&str> = op
+                    .args
                     .iter()
-                    .map(|a| format!("--{a}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )));
+                    .filter(|(_, t)| matches!(t, ArgTarget::Member(_)))
+                    .map(|(a, _)| a.as_str())
+                    .collect();
+                return Err(CommandError::UnknownArgument(format!(
+                    "unknown argument --{given} for aws {cli_service} {cli_operation}; did you mean: --{}? Valid arguments: {}",
+                    close.join(", --"),
+                    valid
+                        .iter()
+                        .map(|a| format!("--{a}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )));
+            }
+            Err(candidates) => {
+                return Err(CommandError::UnknownArgument(format!(
+                    "--{given} is ambiguous for aws {cli_service} {cli_operation}: it could be --{}",
+                    candidates.join(", --")
+                )));
+            }
         };
-        if seen.insert(name.clone(), ()).is_some() {
-            return Err(CommandError::Syntax(format!(
-                "--{name} is given more than once; give it once (lists take several values after one --{name})"
-            )));
-        }
+        let target = op
+            .args
+            .get(&name)
+            .cloned()
+            .unwrap_or(ArgTarget::Custom(String::new()));
         i += 1;
         let mut values = Vec::new();
-        match arity(service, &op.name, target)? {
+        match arity(service, &op.name, &target)? {
             Arity::Flag => {
                 if let Some(v) = inline {
                     return Err(CommandError::Syntax(format!(
@@ -437,6 +521,15 @@ fn parse_args(
                     )));
                 }
             }
+            Arity::FlagOrOne => match inline {
+                Some(v) => values.push(v),
+                None => {
+                    if let Some(v) = words.get(i).filter(|v| !v.starts_with("--")) {
+                        values.push(v.clone());
+                        i += 1;
+                    }
+                }
+            },
             Arity::One => match inline {
                 Some(v) => values.push(v),
                 None => match words.get(i) {
@@ -457,21 +550,85 @@ fn parse_args(
                     values.push(v.clone());
                     i += 1;
                 }
-                if values.is_empty() {
-                    return Err(CommandError::Syntax(format!(
-                        "--{name} needs at least one value"
-                    )));
-                }
             }
         }
+        // A repeated option keeps its last value, as the CLI does.
+        out.retain(|a| a.name != name);
         out.push(ParsedArg {
             name,
-            target: target.clone(),
+            target,
             values,
         });
     }
+    // For ec2's boolean Value structures, a flag and its negation contradict each other
+    // (for plain booleans the last one wins).
+    for a in &out {
+        if let ArgTarget::NegatedMember(m) = &a.target
+            && let Some(positive) = out
+                .iter()
+                .find(|b| b.target == ArgTarget::Member(m.clone()))
+            && matches!(
+                arity(service, &op.name, &positive.target)?,
+                Arity::FlagOrOne
+            )
+        {
+            return Err(CommandError::Syntax(format!(
+                "Cannot specify both the \"--{}\" option and the \"--{}\" option.",
+                positive.name, a.name
+            )));
+        }
+    }
+    if takes_outfile && outfile.is_none() {
+        return Err(CommandError::MissingArgument(format!(
+            "aws {cli_service} {cli_operation} needs an output file after the arguments (where the response body is written), e.g. aws {cli_service} {cli_operation} ... out.json"
+        )));
+    }
     check_required(service, &op.name, cli_service, cli_operation, op, &out)?;
-    Ok(out)
+    Ok((out, outfile))
+}
+
+/// The CLI paginates an operation with a paginator unless one of its own paging members is
+/// given; then (and with --no-paginate) the CLI's paging arguments are refused.
+fn check_paging(
+    service: &str,
+    operation: &str,
+    args: &[ParsedArg],
+    no_paginate: bool,
+) -> Result<(), CommandError> {
+    let paging: Vec<&str> = args
+        .iter()
+        .filter(|a| a.target == ArgTarget::Paging)
+        .map(|a| a.name.as_str())
+        .collect();
+    if paging.is_empty() {
+        return Ok(());
+    }
+    let model = models()
+        .service(service)
+        .map_err(|e| CommandError::Internal(e.to_string()))?;
+    let Some(paginator) = model.paginators.get(operation) else {
+        return Ok(());
+    };
+    let mut own: Vec<String> = Vec::new();
+    for key in ["input_token", "limit_key"] {
+        match paginator.get(key) {
+            Some(serde_json::Value::String(s)) => own.push(s.clone()),
+            Some(serde_json::Value::Array(items)) => {
+                own.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)));
+            }
+            _ => {}
+        }
+    }
+    let uses_own = args
+        .iter()
+        .any(|a| matches!(&a.target, ArgTarget::Member(m) if own.contains(m)));
+    if uses_own || no_paginate {
+        return Err(CommandError::Syntax(format!(
+            "Cannot specify --no-paginate along with pagination arguments: --{} (giving the operation's own paging parameters turns the CLI's pagination off)",
+            paging.join(", --")
+        )));
+    }
+    Ok(())
 }
 
 fn check_required(
@@ -615,17 +772,27 @@ mod tests {
         assert!(err("ls -la").contains("must start with 'aws'"));
         assert!(err("aws ecc2 describe-vpcs").contains("ec2"));
         assert!(err("aws ec2 describe-vpc").contains("describe-vpcs"));
-        let unknown = err("aws ec2 describe-vpcs --vpc-id vpc-1");
+        let unknown = err("aws ec2 describe-vpcs --vpc-identifier vpc-1");
         assert!(unknown.contains("--vpc-ids"), "{unknown}");
         assert!(err("aws dynamodb get-item --table-name t").contains("--key"));
         assert!(err("aws s3api list-buckets --debug").contains("--debug is not allowed"));
         assert!(err("aws s3api list-buckets --no-verify-ssl").contains("not allowed"));
         assert!(err("aws s3api list-buckets --output xml").contains("json, text"));
-        assert!(err("aws ec2 describe-vpcs --vpc-ids").contains("at least one value"));
+        assert!(err("aws ec2 describe-vpcs --n x").contains("ambiguous"));
         assert!(err("aws ec2 describe-vpcs --dry-run=yes").contains("flag"));
-        assert!(
-            err("aws sqs get-queue-url --queue-name a --queue-name b").contains("more than once")
-        );
+        // A repeated option keeps its last value; prefixes stand for the full name.
+        let last =
+            parse_command("aws sqs get-queue-url --queue-name a --queue-name b").expect("ok");
+        assert_eq!(last.args.len(), 1);
+        assert_eq!(last.args[0].values, vec!["b"]);
+        let short =
+            parse_command("aws --reg eu-west-1 dynamodb describe-table --table t").expect("ok");
+        assert_eq!(short.globals.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(short.args[0].name, "table-name");
+        let out = parse_command("aws lambda invoke --function-name f out.json").expect("ok");
+        assert_eq!(out.outfile.as_deref(), Some("out.json"));
+        assert!(err("aws sdb list-domains").contains("preview"));
+        assert!(err("aws ec2 describe-vpcs --endpoint-url not-a-url").contains("not a URL"));
         assert!(
             matches!(parse_command("aws s3 ls s3://b"), Err(CommandError::HighLevel(s)) if s == "s3")
         );

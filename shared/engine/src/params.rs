@@ -86,6 +86,18 @@ fn json(arg: &str, text: &str) -> Result<Value, CommandError> {
         .map_err(|e| param_error(arg, format!("Invalid JSON: {e}\nJSON received: {text}")))
 }
 
+/// A structure whose only member is a boolean `Value` (ec2's `AttributeBooleanValue`): the
+/// CLI offers it as a flag (`--enable-dns-support`, `--no-source-dest-check`).
+pub fn is_boolean_value_structure(model: &ServiceModel, shape: &Shape) -> bool {
+    shape.kind == "structure"
+        && shape.members.len() == 1
+        && shape
+            .members
+            .get("Value")
+            .and_then(|m| model.shape(&m.shape))
+            .is_some_and(|s| s.kind == "boolean")
+}
+
 fn is_complex(shape: &Shape) -> bool {
     matches!(shape.kind.as_str(), "structure" | "list" | "map")
 }
@@ -262,15 +274,20 @@ fn unpack(
     command: &ParsedCommand,
     arg: &str,
     shape: &Shape,
+    json_value: bool,
     values: &[String],
 ) -> Result<Value, CommandError> {
     let first = values.first().map(String::as_str).unwrap_or("");
+    // The CLI keys its special cases by the hyphenated service id ("elastic-load-balancing").
     let service_id = model
         .metadata
-        .endpoint_prefix
+        .service_id
         .as_deref()
-        .unwrap_or(&command.service);
-    if shape.document {
+        .unwrap_or(&command.service)
+        .to_ascii_lowercase()
+        .replace(' ', "-");
+    let service_id = service_id.as_str();
+    if shape.document || json_value {
         return json(arg, first);
     }
     match shape.kind.as_str() {
@@ -376,14 +393,33 @@ pub fn build_call(command: &ParsedCommand) -> Result<ApiCall, CommandError> {
                 let shape = shape_of(&model, &member_ref.shape)?;
                 let value = if shape.kind == "boolean" && arg.values.is_empty() {
                     Value::Bool(true)
+                } else if is_boolean_value_structure(&model, shape) && arg.values.is_empty() {
+                    serde_json::json!({"Value": true})
                 } else {
-                    unpack(&model, command, &arg.name, shape, &arg.values)?
+                    unpack(
+                        &model,
+                        command,
+                        &arg.name,
+                        shape,
+                        member_ref.jsonvalue,
+                        &arg.values,
+                    )?
                 };
                 given.insert(member.clone(), value);
             }
             ArgTarget::NegatedMember(member) => {
-                given.insert(member.clone(), Value::Bool(false));
+                let value = match input
+                    .and_then(|s| s.members.get(member))
+                    .and_then(|m| model.shape(&m.shape))
+                {
+                    Some(s) if is_boolean_value_structure(&model, s) => {
+                        serde_json::json!({"Value": false})
+                    }
+                    _ => Value::Bool(false),
+                };
+                given.insert(member.clone(), value);
             }
+            ArgTarget::Outfile => {}
             ArgTarget::Paging => {
                 let key = match arg.name.as_str() {
                     "starting-token" => "StartingToken",
@@ -439,6 +475,15 @@ pub fn build_call(command: &ParsedCommand) -> Result<ApiCall, CommandError> {
         for (k, v) in extra {
             params.entry(k).or_insert(v);
         }
+    }
+    // `ec2 run-instances` launches one instance unless told otherwise (a CLI customisation).
+    if command.service == "ec2"
+        && command.operation == "RunInstances"
+        && !params.contains_key("MinCount")
+        && !params.contains_key("MaxCount")
+    {
+        params.insert("MaxCount".into(), Value::Number(1.into()));
+        params.insert("MinCount".into(), Value::Number(1.into()));
     }
     Ok(ApiCall {
         service: command.service.clone(),

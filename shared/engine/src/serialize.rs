@@ -640,8 +640,10 @@ fn rest_request(
         body_bytes = match format {
             BodyFormat::Json => python_json(&json_structure(model, input, &body)?).into_bytes(),
             BodyFormat::Xml => {
-                let root = input.location_name.clone().unwrap_or_default();
                 let input_ref = op.input.clone().unwrap_or_default();
+                let root = location_name(&input_ref, input)
+                    .unwrap_or_default()
+                    .to_owned();
                 xml_document(
                     model,
                     &input_ref,
@@ -916,7 +918,7 @@ fn xml_value(
 /// Parses what botocore accepts for a timestamp parameter: ISO 8601 date-times (with `Z`,
 /// an offset or none, meaning UTC), dates, and epoch seconds.
 pub fn parse_timestamp(value: &Value) -> Result<time::OffsetDateTime, SerializeError> {
-    use time::format_description::well_known::{Iso8601, Rfc3339};
+    use time::format_description::well_known::{Iso8601, Rfc2822, Rfc3339};
     let bad = |s: &str| {
         SerializeError::Invalid(format!(
             "invalid timestamp '{s}': use ISO 8601 (2024-01-31T12:00:00Z) or epoch seconds"
@@ -942,6 +944,9 @@ pub fn parse_timestamp(value: &Value) -> Result<time::OffsetDateTime, SerializeE
             }
             if let Ok(dt) = time::PrimitiveDateTime::parse(t, &Iso8601::DEFAULT) {
                 return Ok(dt.assume_utc());
+            }
+            if let Ok(dt) = time::OffsetDateTime::parse(&t.replace(" GMT", " +0000"), &Rfc2822) {
+                return Ok(dt);
             }
             if let Ok(d) = time::Date::parse(t, &Iso8601::DEFAULT) {
                 return Ok(d.midnight().assume_utc());
