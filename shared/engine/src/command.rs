@@ -280,6 +280,11 @@ fn take_global(words: &[String], i: usize, g: &mut GlobalOptions) -> Result<usiz
         }
         "--query" => {
             let (v, n) = value("a JMESPath expression")?;
+            if let Err(e) = jmespath::compile(&v) {
+                return Err(CommandError::Syntax(format!(
+                    "Bad value for --query {v}: invalid JMESPath expression: {e}"
+                )));
+            }
             g.query = Some(v);
             Ok(n)
         }
@@ -793,6 +798,7 @@ mod tests {
         assert_eq!(out.outfile.as_deref(), Some("out.json"));
         assert!(err("aws sdb list-domains").contains("preview"));
         assert!(err("aws ec2 describe-vpcs --endpoint-url not-a-url").contains("not a URL"));
+        assert!(err("aws ec2 describe-vpcs --query '[['").contains("invalid JMESPath"));
         assert!(
             matches!(parse_command("aws s3 ls s3://b"), Err(CommandError::HighLevel(s)) if s == "s3")
         );
