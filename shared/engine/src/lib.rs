@@ -8,8 +8,8 @@
 //! service and operation, and maps every `--argument` to the model member it fills, with
 //! "did you mean" answers for unknown names; [`shorthand`] and [`params`] turn argument values
 //! into API parameters exactly as the CLI does (shorthand syntax, JSON, lists, typed
-//! scalars, `--cli-input-json`). Validation of values, serialisers, signing and sending build
-//! on it.
+//! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
+//! [`serialize`] writes the request parts of each protocol; signing and sending build on it.
 
 pub mod cli_table;
 pub mod command;
@@ -17,6 +17,7 @@ pub mod names;
 pub mod params;
 pub mod serialize;
 pub mod shorthand;
+pub mod validate;
 
 pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};

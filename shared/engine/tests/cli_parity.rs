@@ -213,3 +213,51 @@ fn requests_match_what_botocore_serialises() {
         failures.join("\n")
     );
 }
+
+/// The parameters the CLI builds for valid commands pass every rung of the validation ladder
+/// that botocore also checks; the stricter rungs (maximums, enums, patterns) may reject the
+/// command list's placeholder ids (`i-1`), which AWS itself would refuse.
+#[test]
+fn cli_parameters_pass_validation() {
+    let oracle = load("param_oracle.json.gz");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in cases(&oracle) {
+        if case["ok"].as_bool() != Some(true) {
+            continue;
+        }
+        let (Some(service), Some(operation), Value::Object(params)) = (
+            case["service"].as_str(),
+            case["operation"].as_str(),
+            &case["params"],
+        ) else {
+            continue;
+        };
+        if case["params"].to_string().contains("__decimal__") {
+            continue; // the oracle's encoding of Python's Decimal, not a CLI value
+        }
+        let model = models().service(service).expect("model");
+        checked += 1;
+        if let Err(report) = aws_engine::validate::validate(&model, operation, params) {
+            let botocore_rungs: Vec<&String> = report
+                .problems
+                .iter()
+                .filter(|p| {
+                    !(p.contains("does not match the pattern")
+                        || p.contains("valid values:")
+                        || p.contains("valid max"))
+                })
+                .collect();
+            if !botocore_rungs.is_empty() {
+                failures.push(format!("{}\n   {botocore_rungs:?}", case["command"]));
+            }
+        }
+    }
+    assert!(checked >= 400, "only {checked} checked");
+    assert!(
+        failures.is_empty(),
+        "{} rejected:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
