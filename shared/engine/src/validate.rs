@@ -150,23 +150,19 @@ impl Checker<'_> {
                 }
                 _ => self.wrong_type(path, value, "number"),
             },
-            "boolean" => {
-                if !value.is_boolean() {
-                    self.wrong_type(path, value, "boolean (true or false)");
-                }
+            "boolean" if !value.is_boolean() => {
+                self.wrong_type(path, value, "boolean (true or false)");
             }
             "blob" => match value {
                 Value::String(s) => self.length(&shape, s.len(), path, "length in bytes"),
                 Value::Object(o) if o.contains_key("__bytes_base64__") => {}
                 _ => self.wrong_type(path, value, "blob (a string)"),
             },
-            "timestamp" => {
-                if parse_timestamp(value).is_err() {
-                    self.problems.push(format!(
-                        "Invalid timestamp for parameter {path}: {}; use ISO 8601 (2024-01-31T12:00:00Z) or epoch seconds",
-                        short(value)
-                    ));
-                }
+            "timestamp" if parse_timestamp(value).is_err() => {
+                self.problems.push(format!(
+                    "Invalid timestamp for parameter {path}: {}; use ISO 8601 (2024-01-31T12:00:00Z) or epoch seconds",
+                    short(value)
+                ));
             }
             _ => {}
         }
