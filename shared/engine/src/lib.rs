@@ -9,10 +9,12 @@
 //! "did you mean" answers for unknown names; [`shorthand`] and [`params`] turn argument values
 //! into API parameters exactly as the CLI does (shorthand syntax, JSON, lists, typed
 //! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
-//! [`serialize`] writes the request parts of each protocol; signing and sending build on it.
+//! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
+//! service is reached in a Region and how to sign for it. Signing and sending build on it.
 
 pub mod cli_table;
 pub mod command;
+pub mod endpoints;
 pub mod names;
 pub mod params;
 pub mod serialize;

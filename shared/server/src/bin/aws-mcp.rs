@@ -86,11 +86,27 @@ fn explain(command: &str) -> anyhow::Result<serde_json::Value> {
         .operation(&call.operation)
         .ok_or_else(|| anyhow::anyhow!("no operation {}", call.operation))?;
     let parts = aws_engine::serialize::serialize(&model, operation, &call.params)?;
+    let region = parsed
+        .globals
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".into());
+    let service_id = model.metadata.service_id.clone().unwrap_or_default();
+    let endpoint = aws_engine::endpoints::resolve(&call.service, &service_id, &region, &|k| {
+        std::env::var(k).ok()
+    })?;
     Ok(serde_json::json!({
         "service": call.service,
         "operation": call.operation,
         "protocol": aws_engine::serialize::protocol(&model),
-        "region": parsed.globals.region,
+        "region": region,
+        "endpoint": {
+            "url": endpoint.url,
+            "signing_region": endpoint.signing_region,
+            "signing_name": endpoint.signing_name,
+            "from_endpoint_setting": endpoint.configured,
+        },
         "params": call.params,
         "paging": call.paging,
         "request": {

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Resolve every service's endpoint in every Region with botocore, for the `aws-engine` crate.
+
+For each botocore service and each Region of every partition, botocore's endpoint rule set is
+evaluated (no request is sent) for the service's first operation with no parameters, giving
+the endpoint URL and the SigV4 signing Region and name. The result is stored compactly in
+shared/engine/data/endpoints.json.gz:
+  {"source": {...}, "regions": [...],
+   "services": {<service>: {"url": "<most common URL, with {region} for the Region>",
+                            "urls": {<region>: "<URL where it differs>"},
+                            "signing_name": "<name>",
+                            "signing_regions": {<region>: "<signing Region where it differs>"}}}}
+Operation-level rules (S3 bucket addressing, account-id endpoints) are not captured here.
+
+Refresh: python3.11 -m venv /tmp/e && /tmp/e/bin/pip install botocore==1.43.11 &&
+         /tmp/e/bin/python infra/scripts/generate_endpoints.py
+Deterministic (sorted keys, gzip mtime 0).
+"""
+
+import collections
+import gzip
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+PINNED = {"botocore": "1.43.11"}
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "shared" / "engine" / "data"
+
+
+def regions_of(botocore_module):
+    data = json.loads((Path(botocore_module.__file__).parent / "data" / "partitions.json").read_text())
+    out = []
+    for partition in data["partitions"]:
+        regex = re.compile(partition["regionRegex"])
+        for region in partition["regions"]:
+            if regex.match(region):
+                out.append(region)
+    return sorted(set(out))
+
+
+def main() -> int:
+    import botocore
+    import botocore.session
+
+    if botocore.__version__ != PINNED["botocore"] and "--allow-version-mismatch" not in sys.argv:
+        print(f"botocore {botocore.__version__} installed, {PINNED['botocore']} pinned", file=sys.stderr)
+        return 2
+    session = botocore.session.get_session()
+    regions = regions_of(botocore)
+    services = {}
+    failures = 0
+    for service in session.get_available_services():
+        urls, signing_regions, names = {}, {}, collections.Counter()
+        for region in regions:
+            try:
+                client = session.create_client(service, region_name=region,
+                                               aws_access_key_id="a", aws_secret_access_key="b")
+                model = client.meta.service_model
+                op = model.operation_model(model.operation_names[0])
+                url, _headers, props = client._resolve_endpoint_ruleset(op, {}, {})
+            except Exception:  # noqa: BLE001 - a Region the rules reject keeps the template
+                failures += 1
+                continue
+            scheme = (props.get("authSchemes") or [{}])[0]
+            urls[region] = url.replace(region, "{region}") if region in url else url
+            signing_region = scheme.get("signingRegion", region)
+            if signing_region != region:
+                signing_regions[region] = signing_region
+            names[scheme.get("signingName") or model.signing_name or model.endpoint_prefix] += 1
+        if not urls:
+            continue
+        common = collections.Counter(urls.values()).most_common(1)[0][0]
+        services[service] = {
+            "url": common,
+            "urls": {r: u for r, u in sorted(urls.items()) if u != common},
+            "signing_name": names.most_common(1)[0][0],
+            "signing_regions": dict(sorted(signing_regions.items())),
+        }
+    doc = {"source": {"generator": "infra/scripts/generate_endpoints.py",
+                      "packages": {"botocore": botocore.__version__}},
+           "regions": regions, "services": services}
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "endpoints.json.gz").write_bytes(buf.getvalue())
+    print(f"{len(services)} services x {len(regions)} Regions; {failures} combinations the rules "
+          f"reject; {len(buf.getvalue()) / 1e3:.0f} kB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
