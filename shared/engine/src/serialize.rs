@@ -104,6 +104,41 @@ fn location_name<'a>(member: &'a aws_models::ShapeRef, target: &'a Shape) -> Opt
         .or(target.location_name.as_deref())
 }
 
+/// The HTTP method of an operation (botocore defaults to POST).
+fn http_method(op: &Operation) -> String {
+    if op.http.method.is_empty() {
+        "POST".into()
+    } else {
+        op.http.method.clone()
+    }
+}
+
+/// The timestamp format a member asks for: on the reference, else on the shape, else the
+/// protocol's default.
+fn timestamp_format<'a>(
+    member: &'a aws_models::ShapeRef,
+    shape: &'a Shape,
+    default: &'a str,
+) -> &'a str {
+    member
+        .timestamp_format
+        .as_deref()
+        .or(shape.timestamp_format.as_deref())
+        .unwrap_or(default)
+}
+
+/// Python truthiness of a parameter value, as botocore's boolean serialisers apply it.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::Null => false,
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 fn base64_of(value: &Value) -> Result<String, SerializeError> {
     match value {
         Value::String(s) => Ok(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
@@ -181,11 +216,7 @@ fn json_request(
         None => Value::Object(Map::new()),
     };
     Ok(RequestParts {
-        method: if op.http.method.is_empty() {
-            "POST".into()
-        } else {
-            op.http.method.clone()
-        },
+        method: http_method(op),
         path: "/".into(),
         query: String::new(),
         headers,
@@ -415,11 +446,7 @@ fn uri_value(
             other => scalar_text(other).to_lowercase(),
         }),
         "timestamp" => {
-            let format = member
-                .timestamp_format
-                .as_deref()
-                .or(shape.timestamp_format.as_deref())
-                .unwrap_or("iso8601");
+            let format = timestamp_format(member, shape, "iso8601");
             Ok(scalar_text(&timestamp(value, format)?))
         }
         _ => Ok(scalar_text(value)),
@@ -434,11 +461,7 @@ fn header_value(
 ) -> Result<String, SerializeError> {
     match shape.kind.as_str() {
         "timestamp" => {
-            let format = member
-                .timestamp_format
-                .as_deref()
-                .or(shape.timestamp_format.as_deref())
-                .unwrap_or("rfc822");
+            let format = timestamp_format(member, shape, "rfc822");
             Ok(scalar_text(&timestamp(value, format)?))
         }
         "list" => {
@@ -492,11 +515,7 @@ fn rest_request(
     params: &Map<String, Value>,
     format: BodyFormat,
 ) -> Result<RequestParts, SerializeError> {
-    let method = if op.http.method.is_empty() {
-        "POST".to_owned()
-    } else {
-        op.http.method.clone()
-    };
+    let method = http_method(op);
     let host_prefix = host_prefix(model, op, params)?;
     let Some(input) = input_shape(model, op)? else {
         return Ok(RequestParts {
@@ -880,26 +899,10 @@ fn xml_value(
         }
         kind => {
             let text = match kind {
-                "boolean" => {
-                    let truthy = match value {
-                        Value::Bool(b) => *b,
-                        Value::String(s) => !s.is_empty(),
-                        Value::Null => false,
-                        _ => true,
-                    };
-                    if truthy {
-                        "true".to_owned()
-                    } else {
-                        "false".to_owned()
-                    }
-                }
+                "boolean" => if truthy(value) { "true" } else { "false" }.to_owned(),
                 "blob" => base64_of(value)?,
                 "timestamp" => {
-                    let format = member
-                        .timestamp_format
-                        .as_deref()
-                        .or(shape.timestamp_format.as_deref())
-                        .unwrap_or("iso8601");
+                    let format = timestamp_format(member, shape, "iso8601");
                     scalar_text(&timestamp(value, format)?)
                 }
                 _ => scalar_text(value),
@@ -1041,11 +1044,7 @@ fn query_request(
         .collect::<Vec<_>>()
         .join("&");
     Ok(RequestParts {
-        method: if op.http.method.is_empty() {
-            "POST".into()
-        } else {
-            op.http.method.clone()
-        },
+        method: http_method(op),
         path: "/".into(),
         query: String::new(),
         headers: vec![(
@@ -1237,16 +1236,9 @@ fn query_value(
             Ok(())
         }
         "boolean" => {
-            let truthy = match value {
-                Value::Bool(b) => *b,
-                Value::String(s) => !s.is_empty(),
-                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-                Value::Null => false,
-                _ => true,
-            };
             out.push((
                 prefix.to_owned(),
-                if truthy { "true" } else { "false" }.into(),
+                if truthy(value) { "true" } else { "false" }.into(),
             ));
             Ok(())
         }
@@ -1255,11 +1247,7 @@ fn query_value(
             Ok(())
         }
         "timestamp" => {
-            let format = member
-                .timestamp_format
-                .as_deref()
-                .or(shape.timestamp_format.as_deref())
-                .unwrap_or("iso8601");
+            let format = timestamp_format(member, shape, "iso8601");
             let v = timestamp(value, format)?;
             out.push((prefix.to_owned(), scalar_text(&v)));
             Ok(())
