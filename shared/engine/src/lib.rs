@@ -10,7 +10,8 @@
 //! into API parameters exactly as the CLI does (shorthand syntax, JSON, lists, typed
 //! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
-//! service is reached in a Region and how to sign for it. Signing and sending build on it.
+//! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
+//! botocore does. Sending builds on it.
 
 pub mod cli_table;
 pub mod command;
@@ -19,6 +20,7 @@ pub mod names;
 pub mod params;
 pub mod serialize;
 pub mod shorthand;
+pub mod sign;
 pub mod validate;
 
 pub use cli_table::{ArgTarget, CliTable, cli_table};

@@ -261,3 +261,79 @@ fn cli_parameters_pass_validation() {
         failures.join("\n")
     );
 }
+
+/// SigV4 signatures equal botocore's for the same request, keys and time (all services
+/// but S3 and S3 Control, whose signer variant is not configured yet).
+#[test]
+fn signatures_match_botocore() {
+    let oracle = load("signature_oracle.json.gz");
+    let keys = aws_engine::sign::SigningKeys {
+        access_key: oracle["access_key"].as_str().expect("ak").to_owned(),
+        secret_key: oracle["secret_key"].as_str().expect("sk").to_owned(),
+        session_token: oracle["token"].as_str().map(str::to_owned),
+    };
+    // 2026-01-02T03:04:05Z
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_323_045);
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for case in cases(&oracle) {
+        let headers: Vec<(String, String)> = case["headers"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .map(|p| {
+                        (
+                            p[0].as_str().unwrap_or_default().to_owned(),
+                            p[1].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body = base64::engine::general_purpose::STANDARD
+            .decode(case["body_base64"].as_str().unwrap_or_default())
+            .expect("base64");
+        let command = case["command"].as_str().unwrap_or_default();
+        let signed = aws_engine::sign::sign_v4(
+            &aws_engine::sign::UnsignedRequest {
+                method: case["method"].as_str().unwrap_or("POST"),
+                url: case["url"].as_str().expect("url"),
+                headers: &headers,
+                body: &body,
+            },
+            &keys,
+            &aws_engine::sign::SigningScope {
+                region: case["signing_region"].as_str().expect("region"),
+                service: case["signing_name"].as_str().expect("name"),
+                time,
+            },
+        );
+        compared += 1;
+        let authorization = signed
+            .as_ref()
+            .ok()
+            .and_then(|h| {
+                h.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            })
+            .map(|(_, v)| v.clone());
+        if authorization.as_deref() != case["authorization"].as_str() {
+            failures.push(format!(
+                "{command}\n   botocore: {}\n   ours:     {authorization:?}\n   canonical request (botocore):\n{}",
+                case["authorization"],
+                case["canonical_request"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    assert!(compared >= 300, "only {compared} signed");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|f| f.lines().next().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
