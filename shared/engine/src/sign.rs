@@ -4,13 +4,17 @@
 //! and the same headers left unsigned (`user-agent`, `expect`, `x-amzn-trace-id` and the
 //! hop-by-hop headers).
 //!
-//! S3's variant (single encoding, payload-hash header) is not configured here yet.
+//! S3 and S3 Control use botocore's S3 variant: the path is neither normalised nor encoded
+//! again, and the payload hash is sent (and signed) as `x-amz-content-sha256`.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
+};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
@@ -59,12 +63,32 @@ pub struct UnsignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// Where and when a signature applies.
+/// Which of botocore's SigV4 signers a service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignerVariant {
+    Standard,
+    /// S3 and S3 Control.
+    S3,
+}
+
+impl SignerVariant {
+    /// The variant botocore uses for a service (by botocore name).
+    pub fn for_service(service: &str) -> Self {
+        if matches!(service, "s3" | "s3control") {
+            SignerVariant::S3
+        } else {
+            SignerVariant::Standard
+        }
+    }
+}
+
+/// Where and when a signature applies, and with which signer.
 #[derive(Debug, Clone, Copy)]
 pub struct SigningScope<'a> {
     pub region: &'a str,
     pub service: &'a str,
     pub time: SystemTime,
+    pub variant: SignerVariant,
 }
 
 /// Signs a request; returns the headers to add (`x-amz-date`, `x-amz-security-token` when
@@ -84,6 +108,11 @@ pub fn sign_v4(
     .into();
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(UNSIGNED_HEADERS.iter().map(|h| Cow::Borrowed(*h)).collect());
+    if scope.variant == SignerVariant::S3 {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(scope.region)
