@@ -17,7 +17,8 @@ Writes shared/engine/data/cli_table.json.gz:
 An argument without a model member is recorded as "!<kind>" (e.g. "!cli-input-json",
 "!paging", "!outfile" for the positional output file, "!custom:<class>"). A boolean argument
 that sets its member to false ("no-dry-run", or ec2's "ingress" for Egress) is "!no:<Member>".
-"preview_services" lists services the CLI refuses unless enabled.
+"preview_services" lists services the CLI refuses unless enabled; "paramfile_disabled" the
+arguments ("<service>.<operation>.<argument>") whose values are never read as file:// paths.
 
 Also writes shared/engine/tests/data/xform_names.json.gz: [[model name, botocore xform_name(name, "-")], ...]
 for every operation and top-level input member name, the oracle for the Rust port.
@@ -97,9 +98,11 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     from awscli.customizations.preview import PREVIEW_SERVICES
+    from awscli.paramfile import PARAMFILE_DISABLED
     doc = {"source": {"generator": "infra/scripts/generate_cli_table.py", "packages": installed},
            "services": services, "custom_commands": custom, "xform_special_cases": special,
-           "preview_services": sorted(PREVIEW_SERVICES)}
+           "preview_services": sorted(PREVIEW_SERVICES),
+           "paramfile_disabled": sorted(PARAMFILE_DISABLED)}
     raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     table_buf = io.BytesIO()
     with gzip.GzipFile(fileobj=table_buf, mode="wb", compresslevel=9, mtime=0) as f:

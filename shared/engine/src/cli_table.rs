@@ -70,6 +70,8 @@ struct RawTable {
     xform_special_cases: Vec<(String, String)>,
     #[serde(default)]
     preview_services: Vec<String>,
+    #[serde(default)]
+    paramfile_disabled: Vec<String>,
 }
 
 /// One CLI operation.
@@ -100,6 +102,8 @@ pub struct CliTable {
     pub xform_special_cases: BTreeMap<String, String>,
     /// Services the CLI refuses unless a preview is enabled (`sdb`).
     pub preview_services: Vec<String>,
+    /// Arguments (`<service>.<operation>.<argument>`, CLI names) never read as file:// paths.
+    pub paramfile_disabled: Vec<String>,
 }
 
 fn decode() -> Result<CliTable, String> {
@@ -114,6 +118,7 @@ fn decode() -> Result<CliTable, String> {
         custom_commands: table.custom_commands,
         xform_special_cases: table.xform_special_cases.into_iter().collect(),
         preview_services: table.preview_services,
+        paramfile_disabled: table.paramfile_disabled,
         services: table
             .services
             .into_iter()

@@ -26,4 +26,4 @@ pub mod validate;
 pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
-pub use params::{ApiCall, build_call};
+pub use params::{ApiCall, CallOptions, LocalFiles, build_call, build_call_with};

@@ -8,12 +8,103 @@
 //! true and `--no-flag` false. Parameters are ordered as the model lists its members;
 //! `--cli-input-json` fills members the command line did not give.
 
+use std::path::{Path, PathBuf};
+
 use aws_models::{ServiceModel, Shape, models};
+use base64::Engine;
 use serde_json::{Map, Number, Value};
 
 use crate::cli_table::ArgTarget;
 use crate::command::{CommandError, ParsedCommand};
 use crate::shorthand::{self, Short};
+
+/// Largest local file an argument may read (the seed's per-file staging limit).
+pub const MAX_LOCAL_FILE_BYTES: u64 = 125 * 1024 * 1024;
+
+/// How `file://` and `fileb://` arguments (and streaming blob paths) read local files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalFiles {
+    /// Only files inside this directory (after resolving `..` and links).
+    Within(PathBuf),
+    /// Never; the message says why and what to do instead.
+    Refused(String),
+}
+
+/// Settings for building a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOptions {
+    pub local_files: LocalFiles,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        Self {
+            local_files: LocalFiles::Within(
+                std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            ),
+        }
+    }
+}
+
+/// Reads a local file for an argument, confined to the allowed directory.
+fn read_local(
+    files: &LocalFiles,
+    raw: &str,
+    path: &str,
+    arg: &str,
+) -> Result<Vec<u8>, CommandError> {
+    let root = match files {
+        LocalFiles::Refused(why) => return Err(param_error(arg, format!("{raw}: {why}"))),
+        LocalFiles::Within(root) => root,
+    };
+    let expanded = match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|h| Path::new(&h).join(rest))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
+    };
+    let candidate = if expanded.is_absolute() {
+        expanded
+    } else {
+        root.join(expanded)
+    };
+    let unable =
+        |e: std::io::Error| param_error(arg, format!("Unable to load paramfile {raw}: {e}"));
+    let real = candidate.canonicalize().map_err(unable)?;
+    let real_root = root.canonicalize().map_err(unable)?;
+    if !real.starts_with(&real_root) {
+        return Err(param_error(
+            arg,
+            format!(
+                "{raw} is outside the working directory {}; only files inside it can be read",
+                real_root.display()
+            ),
+        ));
+    }
+    let meta = std::fs::metadata(&real).map_err(unable)?;
+    if !meta.is_file() {
+        return Err(param_error(arg, format!("{raw} is not a file")));
+    }
+    if meta.len() > MAX_LOCAL_FILE_BYTES {
+        return Err(param_error(
+            arg,
+            format!(
+                "{raw} is {} bytes; files up to {MAX_LOCAL_FILE_BYTES} bytes can be read",
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::read(&real).map_err(unable)
+}
+
+fn blob_value(bytes: &[u8]) -> Value {
+    let mut m = Map::new();
+    m.insert(
+        "__bytes_base64__".into(),
+        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    );
+    Value::Object(m)
+}
 
 /// The API parameters and pagination settings of a command.
 #[derive(Debug, Clone, PartialEq)]
@@ -367,8 +458,69 @@ fn unpack(
     }
 }
 
-/// Builds the API call of a parsed command.
+/// Whether the CLI reads `file://` values for this argument (a few take URLs as data).
+fn paramfiles_allowed(model: &ServiceModel, command: &ParsedCommand, arg: &str) -> bool {
+    let service_id = model
+        .metadata
+        .service_id
+        .as_deref()
+        .unwrap_or(&command.service)
+        .to_ascii_lowercase()
+        .replace(' ', "-");
+    let key = format!("{service_id}.{}.{arg}", command.cli_operation);
+    crate::cli_table::cli_table()
+        .map(|t| !t.paramfile_disabled.contains(&key))
+        .unwrap_or(true)
+}
+
+/// What a `file://` or `fileb://` argument read.
+enum FileValue {
+    /// Bytes for a blob member (`fileb://`).
+    Blob(Value),
+    /// Text that is then read like the argument's value (JSON, shorthand, a string...).
+    Text(String),
+}
+
+/// Reads a `file://` (text) or `fileb://` (bytes) argument.
+fn paramfile_value(
+    options: &CallOptions,
+    arg: &str,
+    shape: &Shape,
+    allowed: bool,
+    values: &[String],
+) -> Result<Option<FileValue>, CommandError> {
+    let [raw] = values else { return Ok(None) };
+    if !allowed {
+        return Ok(None);
+    }
+    let (binary, path) = match (raw.strip_prefix("fileb://"), raw.strip_prefix("file://")) {
+        (Some(p), _) => (true, p),
+        (None, Some(p)) => (false, p),
+        _ => return Ok(None),
+    };
+    let bytes = read_local(&options.local_files, raw, path, arg)?;
+    if binary && shape.kind == "blob" {
+        return Ok(Some(FileValue::Blob(blob_value(&bytes))));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        param_error(
+            arg,
+            format!("{raw} is not UTF-8 text; use fileb:// for binary data"),
+        )
+    })?;
+    Ok(Some(FileValue::Text(text)))
+}
+
+/// Builds the API call of a parsed command, reading local files from the current directory.
 pub fn build_call(command: &ParsedCommand) -> Result<ApiCall, CommandError> {
+    build_call_with(command, &CallOptions::default())
+}
+
+/// Builds the API call of a parsed command.
+pub fn build_call_with(
+    command: &ParsedCommand,
+    options: &CallOptions,
+) -> Result<ApiCall, CommandError> {
     let model = models()
         .service(&command.service)
         .map_err(|e| CommandError::Internal(e.to_string()))?;
@@ -391,19 +543,40 @@ pub fn build_call(command: &ParsedCommand) -> Result<ApiCall, CommandError> {
                     )));
                 };
                 let shape = shape_of(&model, &member_ref.shape)?;
+                let streaming = member_ref.streaming || shape.streaming;
                 let value = if shape.kind == "boolean" && arg.values.is_empty() {
                     Value::Bool(true)
                 } else if is_boolean_value_structure(&model, shape) && arg.values.is_empty() {
                     serde_json::json!({"Value": true})
+                } else if shape.kind == "blob" && streaming {
+                    // A streaming body is a path to a file, as the CLI requires.
+                    let path = arg.values.first().cloned().unwrap_or_default();
+                    let bytes = read_local(&options.local_files, &path, &path, &arg.name)
+                        .map_err(|e| param_error(&arg.name, format!(
+                            "Blob values must be a path to a readable file inside the working directory ({e})"
+                        )))?;
+                    blob_value(&bytes)
                 } else {
-                    unpack(
-                        &model,
-                        command,
-                        &arg.name,
-                        shape,
-                        member_ref.jsonvalue,
-                        &arg.values,
-                    )?
+                    let allowed = paramfiles_allowed(&model, command, &arg.name);
+                    match paramfile_value(options, &arg.name, shape, allowed, &arg.values)? {
+                        Some(FileValue::Blob(v)) => v,
+                        Some(FileValue::Text(text)) => unpack(
+                            &model,
+                            command,
+                            &arg.name,
+                            shape,
+                            member_ref.jsonvalue,
+                            &[text],
+                        )?,
+                        None => unpack(
+                            &model,
+                            command,
+                            &arg.name,
+                            shape,
+                            member_ref.jsonvalue,
+                            &arg.values,
+                        )?,
+                    }
                 };
                 given.insert(member.clone(), value);
             }
@@ -537,6 +710,55 @@ mod tests {
             call("aws ec2 create-tags --resources i-1 --tags Key=a,Value=1 Key=b,Value=2"),
             json!({"Resources": ["i-1"], "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]})
         );
+    }
+
+    #[test]
+    fn local_files_are_read_only_inside_the_working_directory() {
+        let root = std::env::temp_dir().join(format!("engine-files-{}", std::process::id()));
+        let inside = root.join("work");
+        std::fs::create_dir_all(&inside).expect("mkdir");
+        std::fs::write(inside.join("trust.json"), br#"{"Version":"2012-10-17"}"#).expect("write");
+        std::fs::write(inside.join("item.json"), br#"{"id":{"S":"1"}}"#).expect("write");
+        std::fs::write(root.join("secret.txt"), b"top secret").expect("write");
+        let options = CallOptions {
+            local_files: LocalFiles::Within(inside.clone()),
+        };
+        let run = |line: &str| {
+            let c = parse_command(line).expect("parses");
+            build_call_with(&c, &options)
+        };
+        let role = run(
+            "aws iam create-role --role-name r --assume-role-policy-document file://trust.json",
+        )
+        .expect("reads");
+        assert_eq!(
+            role.params["AssumeRolePolicyDocument"],
+            json!(r#"{"Version":"2012-10-17"}"#)
+        );
+        let item =
+            run("aws dynamodb put-item --table-name t --item file://item.json").expect("reads");
+        assert_eq!(item.params["Item"], json!({"id": {"S": "1"}}));
+        for hostile in [
+            "aws iam create-role --role-name r --assume-role-policy-document file://../secret.txt",
+            "aws iam create-role --role-name r --assume-role-policy-document file:///etc/passwd",
+        ] {
+            let err = run(hostile).expect_err(hostile).to_string();
+            assert!(err.contains("outside the working directory"), "{err}");
+        }
+        let refused = CallOptions {
+            local_files: LocalFiles::Refused("files are staged through S3 here".into()),
+        };
+        let c = parse_command(
+            "aws iam create-role --role-name r --assume-role-policy-document file://trust.json",
+        )
+        .expect("parses");
+        assert!(
+            build_call_with(&c, &refused)
+                .expect_err("refused")
+                .to_string()
+                .contains("staged through S3")
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn is_deliberate_refusal(err: &str) -> bool {
 
 /// Where the engine does not (yet) do what the CLI does, by command, with the reason. The
 /// test fails if this list is wrong in either direction, so it stays the exact to-do list.
-const KNOWN_DIVERGENCES: [(&str, &str); 7] = [
+const KNOWN_DIVERGENCES: [(&str, &str); 5] = [
     (
         "aws ec2 create-network-acl-entry --network-acl-id acl-1 --ingress --rule-number 100 --protocol tcp --port-range From=443,To=443 --cidr-block 0.0.0.0/0 --rule-action allow",
         "the CLI's ec2 protocol-name customisation (tcp -> 6)",
@@ -51,14 +51,6 @@ const KNOWN_DIVERGENCES: [(&str, &str); 7] = [
     (
         "aws elbv2 describe-load-balancers --names lb1 lb2 --page-size 5",
         "the CLI maps --page-size to the model's PageSize member for this paginator",
-    ),
-    (
-        "aws s3api put-object --bucket b --key k --body /nonexistent/file.bin",
-        "streaming blobs must name a readable file (file staging is not built yet)",
-    ),
-    (
-        "aws iam create-role --role-name r --assume-role-policy-document file:///nonexistent/trust.json",
-        "file:// parameter files are not read yet",
     ),
 ];
 
