@@ -369,14 +369,7 @@ fn unpack(
     values: &[String],
 ) -> Result<Value, CommandError> {
     let first = values.first().map(String::as_str).unwrap_or("");
-    // The CLI keys its special cases by the hyphenated service id ("elastic-load-balancing").
-    let service_id = model
-        .metadata
-        .service_id
-        .as_deref()
-        .unwrap_or(&command.service)
-        .to_ascii_lowercase()
-        .replace(' ', "-");
+    let service_id = cli_event_service(model, command);
     let service_id = service_id.as_str();
     if shape.document || json_value {
         return json(arg, first);
@@ -458,15 +451,21 @@ fn unpack(
     }
 }
 
-/// Whether the CLI reads `file://` values for this argument (a few take URLs as data).
-fn paramfiles_allowed(model: &ServiceModel, command: &ParsedCommand, arg: &str) -> bool {
-    let service_id = model
+/// The name the CLI keys its per-argument special cases by: the service id, lower case and
+/// hyphenated ("elastic-load-balancing").
+fn cli_event_service(model: &ServiceModel, command: &ParsedCommand) -> String {
+    model
         .metadata
         .service_id
         .as_deref()
         .unwrap_or(&command.service)
         .to_ascii_lowercase()
-        .replace(' ', "-");
+        .replace(' ', "-")
+}
+
+/// Whether the CLI reads `file://` values for this argument (a few take URLs as data).
+fn paramfiles_allowed(model: &ServiceModel, command: &ParsedCommand, arg: &str) -> bool {
+    let service_id = cli_event_service(model, command);
     let key = format!("{service_id}.{}.{arg}", command.cli_operation);
     crate::cli_table::cli_table()
         .map(|t| !t.paramfile_disabled.contains(&key))
