@@ -11,13 +11,21 @@
 //! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
 //! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
-//! botocore does. Sending builds on it.
+//! botocore does. [`execute`] sends one call (retries, S3 addressing) and [`response`]
+//! parses the answer; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
+//! whole command line (Region choice, policy gate, `--query`, outfiles) and [`highlevel`] the
+//! CLI's `s3` commands.
 
 pub mod cli_table;
 pub mod command;
 pub mod endpoints;
+pub mod execute;
+pub mod highlevel;
 pub mod names;
+pub mod paginate;
 pub mod params;
+pub mod response;
+pub mod run;
 pub mod serialize;
 pub mod shorthand;
 pub mod sign;
@@ -27,3 +35,4 @@ pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
 pub use params::{ApiCall, CallOptions, LocalFiles, build_call, build_call_with};
+pub use run::{CallGate, CommandOutcome, GateCall, OpenGate, RunError, RunSettings, Runner};

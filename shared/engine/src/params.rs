@@ -57,30 +57,17 @@ fn read_local(
         LocalFiles::Refused(why) => return Err(param_error(arg, format!("{raw}: {why}"))),
         LocalFiles::Within(root) => root,
     };
-    let expanded = match path.strip_prefix("~/") {
-        Some(rest) => std::env::var_os("HOME")
-            .map(|h| Path::new(&h).join(rest))
-            .unwrap_or_else(|| PathBuf::from(path)),
-        None => PathBuf::from(path),
-    };
-    let candidate = if expanded.is_absolute() {
-        expanded
-    } else {
-        root.join(expanded)
-    };
     let unable =
         |e: std::io::Error| param_error(arg, format!("Unable to load paramfile {raw}: {e}"));
-    let real = candidate.canonicalize().map_err(unable)?;
-    let real_root = root.canonicalize().map_err(unable)?;
-    if !real.starts_with(&real_root) {
-        return Err(param_error(
+    let real = confined_read_path(root, path).map_err(|e| match e {
+        ConfinedPathError::Io(e) => unable(e),
+        ConfinedPathError::Outside(root) => param_error(
             arg,
             format!(
-                "{raw} is outside the working directory {}; only files inside it can be read",
-                real_root.display()
+                "{raw} is outside the working directory {root}; only files inside it can be read"
             ),
-        ));
-    }
+        ),
+    })?;
     let meta = std::fs::metadata(&real).map_err(unable)?;
     if !meta.is_file() {
         return Err(param_error(arg, format!("{raw} is not a file")));
@@ -95,6 +82,37 @@ fn read_local(
         ));
     }
     std::fs::read(&real).map_err(unable)
+}
+
+/// Why a local path cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfinedPathError {
+    #[error(transparent)]
+    Io(std::io::Error),
+    #[error("the path is outside the working directory {0}; only files inside it can be read")]
+    Outside(String),
+}
+
+/// The real path of `path` (`~/` expanded, relative to `root`) when it lies inside `root`
+/// after resolving `..` and links.
+pub fn confined_read_path(root: &Path, path: &str) -> Result<PathBuf, ConfinedPathError> {
+    let expanded = match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|h| Path::new(&h).join(rest))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
+    };
+    let candidate = if expanded.is_absolute() {
+        expanded
+    } else {
+        root.join(expanded)
+    };
+    let real = candidate.canonicalize().map_err(ConfinedPathError::Io)?;
+    let real_root = root.canonicalize().map_err(ConfinedPathError::Io)?;
+    if !real.starts_with(&real_root) {
+        return Err(ConfinedPathError::Outside(real_root.display().to_string()));
+    }
+    Ok(real)
 }
 
 fn blob_value(bytes: &[u8]) -> Value {

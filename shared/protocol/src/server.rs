@@ -332,14 +332,14 @@ impl McpServer {
                 };
                 let mut result = json!({
                     "content": [{"type": "text", "text": text}],
-                    "isError": false,
+                    "isError": output.failure.is_some(),
                 });
                 if descriptor.output_schema.is_some() {
                     result["structuredContent"] = output.structured;
                 }
                 (
                     result,
-                    Outcome::Success,
+                    output.failure.unwrap_or(Outcome::Success),
                     output.read_only.unwrap_or(descriptor.annotations.read_only),
                     output.resources,
                 )

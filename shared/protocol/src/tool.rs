@@ -159,6 +159,9 @@ pub struct ToolOutput {
     /// Overrides the tool's `readOnlyHint` in the audit record (e.g. a write command).
     pub read_only: Option<bool>,
     pub resources: Vec<AuditResource>,
+    /// Set when the answer reports a failure but still carries structured content (a batch
+    /// whose every command failed): sent with `isError: true`, counted with this outcome.
+    pub failure: Option<Outcome>,
 }
 
 impl ToolOutput {

@@ -24,6 +24,8 @@ pub enum StartupError {
     Settings(#[from] SettingsError),
     #[error("cannot open the session store: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot start the API tools: {0}")]
+    Api(String),
     #[error("cannot open the audit log {path}: {source}")]
     AuditLog {
         path: String,
@@ -72,6 +74,9 @@ impl App {
                         live,
                         settings.docs.clone(),
                     ));
+                }
+                GroupName::Api => {
+                    registry = registry.with_group(&build_api_group(&settings, &sdk)?);
                 }
             }
         }
@@ -169,4 +174,50 @@ async fn build_session_store(
         return Ok(Arc::new(MemorySessionStore::default()));
     }
     Ok(Arc::new(DirSessionStore::open(&settings.state_dir)?))
+}
+
+/// The engine behind `call_aws`: pooled HTTP client, the SDK's credentials, the policy gate.
+pub fn build_api_context(
+    settings: &Settings,
+    sdk: &SharedSdkConfig,
+) -> Result<api_tools::ApiContext, StartupError> {
+    let sender = aws_engine::execute::ReqwestSender::new(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| StartupError::Api(e.to_string()))?;
+    let executor = aws_engine::execute::Executor::new(
+        Arc::new(sender),
+        Arc::new(crate::credentials::SdkCredentials::new(sdk.clone())),
+        Arc::new(|name: &str| std::env::var(name).ok()),
+    );
+    let files = match &settings.work_dir {
+        Some(dir) => aws_engine::LocalFiles::Within(dir.clone()),
+        None => aws_engine::LocalFiles::Refused(
+            "local files cannot be read or written by the deployed server; upload the file to S3 first (aws___get_presigned_url gives an upload URL) and pass s3:// locations".into(),
+        ),
+    };
+    let runner = Arc::new(aws_engine::Runner::new(executor, files));
+    let budget = aws_engine::paginate::PageBudget {
+        max_bytes: settings.max_output_bytes,
+        max_time: settings.command_timeout,
+        ..Default::default()
+    };
+    Ok(api_tools::ApiContext {
+        runner,
+        gate: Arc::new(aws_engine::OpenGate),
+        config: api_tools::ApiConfig {
+            budget,
+            ..Default::default()
+        },
+    })
+}
+
+fn build_api_group(
+    settings: &Settings,
+    sdk: &SharedSdkConfig,
+) -> Result<api_tools::ApiGroup, StartupError> {
+    Ok(api_tools::ApiGroup {
+        ctx: build_api_context(settings, sdk)?,
+    })
 }

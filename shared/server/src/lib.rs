@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod credentials;
 pub mod identity;
 pub mod lambda;
 pub mod local;

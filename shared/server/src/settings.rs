@@ -7,14 +7,17 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupName {
     Knowledge,
+    /// call_aws, suggest_aws_commands, run_script.
+    Api,
 }
 
 impl GroupName {
-    pub const ALL: [GroupName; 1] = [GroupName::Knowledge];
+    pub const ALL: [GroupName; 2] = [GroupName::Knowledge, GroupName::Api];
 
     pub fn as_str(self) -> &'static str {
         match self {
             GroupName::Knowledge => "knowledge",
+            GroupName::Api => "api",
         }
     }
 
@@ -99,6 +102,13 @@ pub struct Settings {
     pub skills_s3_uri: Option<String>,
     pub server_name: String,
     pub docs: knowledge_tools::DocsConfig,
+    /// Where `file://` arguments, outfiles and `s3 cp` read and write locally; `None` in
+    /// Lambda (refused until files are staged through S3).
+    pub work_dir: Option<PathBuf>,
+    /// Bytes of merged output one command may return before it is cut with a token.
+    pub max_output_bytes: usize,
+    /// Seconds one command may spend walking pages.
+    pub command_timeout: Duration,
 }
 
 /// The longest a session may live: the seed's 8-hour storage limit.
@@ -279,6 +289,25 @@ impl Settings {
             skills_s3_uri: var("AWS_MCP_SKILLS_S3_URI"),
             server_name: var("AWS_MCP_SERVER_NAME").unwrap_or_else(|| "aws-mcp".into()),
             docs: docs_config()?,
+            work_dir: if mode == Mode::Lambda {
+                None
+            } else {
+                Some(match var("AWS_MCP_WORK_DIR") {
+                    Some(dir) => PathBuf::from(dir),
+                    None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+                })
+            },
+            max_output_bytes: number(
+                "AWS_MCP_MAX_OUTPUT_BYTES",
+                262_144usize,
+                "a number of bytes (at least 1024)",
+            )?
+            .max(1024),
+            command_timeout: Duration::from_secs(number(
+                "AWS_MCP_COMMAND_TIMEOUT_SECONDS",
+                60u64,
+                "a number of seconds",
+            )?),
         })
     }
 }

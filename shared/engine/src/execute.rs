@@ -1,0 +1,510 @@
+//! Sending one API call: serialise, resolve the endpoint (S3 addressing included), sign with
+//! the caller's credentials, send with retries, parse the answer.
+//!
+//! The outside world sits behind two narrow traits so the whole path can be tested without
+//! AWS: [`HttpSender`] (reqwest in production) and [`CredentialSource`] (the SDK's default
+//! chain in the server). Retries follow botocore's standard mode: up to
+//! [`RetryPolicy::max_attempts`] attempts for throttling, transient 5xx and connection
+//! faults, with capped exponential backoff and full jitter.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_models::{Operation, ServiceModel};
+use serde_json::{Map, Value};
+
+use crate::endpoints::{self, Endpoint, EndpointError};
+use crate::response::{self, RawResponse, ResponseError, ServiceError};
+use crate::serialize::{self, RequestParts, SerializeError};
+use crate::sign::{self, SignError, SignerVariant, SigningKeys, SigningScope, UnsignedRequest};
+
+/// A request ready for the wire.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// An answer from the wire.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+/// Sends HTTP requests.
+#[async_trait]
+pub trait HttpSender: Send + Sync {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// The keys for the next request (refreshed by the source as they expire).
+#[async_trait]
+pub trait CredentialSource: Send + Sync {
+    async fn keys(&self) -> Result<SigningKeys, CredentialError>;
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct CredentialError(pub String);
+
+/// Fixed keys (tests, and scripts that already hold keys).
+pub struct StaticCredentials(pub SigningKeys);
+
+#[async_trait]
+impl CredentialSource for StaticCredentials {
+    async fn keys(&self) -> Result<SigningKeys, CredentialError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The production sender: one pooled reqwest client (keep-alive, rustls).
+pub struct ReqwestSender {
+    client: reqwest::Client,
+}
+
+impl ReqwestSender {
+    pub fn new(connect_timeout: Duration, read_timeout: Duration) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .read_timeout(read_timeout)
+            // Redirects are answers to parse (S3 301/307 name the right Region), not to follow.
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| TransportError(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { client })
+    }
+}
+
+#[async_trait]
+impl HttpSender for ReqwestSender {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| TransportError(format!("bad HTTP method {}: {e}", request.method)))?;
+        let mut builder = self.client.request(method, &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let answer = builder
+            .body(request.body)
+            .send()
+            .await
+            .map_err(|e| TransportError(describe_reqwest_error(&e)))?;
+        let status = answer.status().as_u16();
+        let headers = answer
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = answer
+            .bytes()
+            .await
+            .map_err(|e| TransportError(describe_reqwest_error(&e)))?
+            .to_vec();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// When to try again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // botocore's standard mode: 3 attempts, 1 s base with full jitter, 20 s cap. A
+        // shorter base keeps an agent's turn short; throttling still backs off.
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    #[error("{0}")]
+    Validation(String),
+    #[error(transparent)]
+    Service(ServiceError),
+    #[error("{0}")]
+    Network(String),
+    #[error("{0}")]
+    Credentials(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CallError {
+    /// The `kind` of a structured error answer.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Validation(_) => "validation",
+            CallError::Service(_) => "service",
+            CallError::Network(_) | CallError::Credentials(_) | CallError::Internal(_) => "network",
+        }
+    }
+
+    /// A code for the structured error answer.
+    pub fn code(&self) -> String {
+        match self {
+            CallError::Validation(_) => "ValidationError".into(),
+            CallError::Service(e) => e.code.clone(),
+            CallError::Network(_) => "NetworkError".into(),
+            CallError::Credentials(_) => "NoCredentials".into(),
+            CallError::Internal(_) => "InternalError".into(),
+        }
+    }
+}
+
+impl From<SerializeError> for CallError {
+    fn from(e: SerializeError) -> Self {
+        CallError::Validation(e.to_string())
+    }
+}
+
+impl From<EndpointError> for CallError {
+    fn from(e: EndpointError) -> Self {
+        CallError::Validation(e.to_string())
+    }
+}
+
+impl From<SignError> for CallError {
+    fn from(e: SignError) -> Self {
+        CallError::Internal(e.to_string())
+    }
+}
+
+/// What one API call needs besides the model.
+#[derive(Debug, Clone)]
+pub struct CallTarget<'a> {
+    pub region: &'a str,
+    /// `--endpoint-url` (already checked to be loopback).
+    pub endpoint_url: Option<&'a str>,
+}
+
+/// The parsed answer and what it cost.
+#[derive(Debug, Clone)]
+pub struct CallAnswer {
+    pub output: Map<String, Value>,
+    /// The streaming payload (S3 GetObject's body, Lambda Invoke's payload), if any.
+    pub stream: Option<(String, Vec<u8>)>,
+    pub attempts: u32,
+    pub endpoint: String,
+}
+
+/// Reads an environment setting (a closure, so tests can supply their own).
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Sends API calls.
+#[derive(Clone)]
+pub struct Executor {
+    sender: Arc<dyn HttpSender>,
+    credentials: Arc<dyn CredentialSource>,
+    env: EnvLookup,
+    retry: RetryPolicy,
+    user_agent: String,
+}
+
+impl Executor {
+    pub fn new(
+        sender: Arc<dyn HttpSender>,
+        credentials: Arc<dyn CredentialSource>,
+        env: EnvLookup,
+    ) -> Self {
+        Self {
+            sender,
+            credentials,
+            env,
+            retry: RetryPolicy::default(),
+            user_agent: format!("aws-mcp/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Resolves where `model`'s service is reached in `target.region`.
+    pub fn endpoint(
+        &self,
+        model: &ServiceModel,
+        target: &CallTarget<'_>,
+    ) -> Result<Endpoint, CallError> {
+        let service_id = model.metadata.service_id.clone().unwrap_or_default();
+        let mut endpoint =
+            endpoints::resolve(&model.service_name, &service_id, target.region, &*self.env)?;
+        if let Some(url) = target.endpoint_url {
+            endpoint.url = url.trim_end_matches('/').to_owned();
+            endpoint.configured = true;
+        }
+        Ok(endpoint)
+    }
+
+    /// Builds the signed request for one call.
+    pub async fn prepare(
+        &self,
+        model: &ServiceModel,
+        operation: &Operation,
+        params: &Map<String, Value>,
+        target: &CallTarget<'_>,
+    ) -> Result<HttpRequest, CallError> {
+        let parts = serialize::serialize(model, operation, params)?;
+        let endpoint = self.endpoint(model, target)?;
+        let url = request_url(model, params, &parts, &endpoint)?;
+        let mut headers = parts.headers.clone();
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
+        headers.push(("User-Agent".into(), self.user_agent.clone()));
+        let keys = self
+            .credentials
+            .keys()
+            .await
+            .map_err(|e| CallError::Credentials(e.0))?;
+        let variant = SignerVariant::for_service(&model.service_name);
+        let signed = sign::sign_v4(
+            &UnsignedRequest {
+                method: &parts.method,
+                url: &url,
+                headers: &headers,
+                body: &parts.body,
+            },
+            &keys,
+            &SigningScope {
+                region: &endpoint.signing_region,
+                service: &endpoint.signing_name,
+                time: SystemTime::now(),
+                variant,
+            },
+        )?;
+        headers.extend(signed);
+        Ok(HttpRequest {
+            method: parts.method,
+            url,
+            headers,
+            body: parts.body,
+        })
+    }
+
+    /// One API call, retried on throttling and transient faults.
+    pub async fn call(
+        &self,
+        model: &ServiceModel,
+        operation: &Operation,
+        params: &Map<String, Value>,
+        target: &CallTarget<'_>,
+    ) -> Result<CallAnswer, CallError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // Signed afresh each attempt: the signature carries the time.
+            let request = self.prepare(model, operation, params, target).await?;
+            let endpoint = request.url.clone();
+            let started = std::time::Instant::now();
+            let outcome = self.sender.send(request).await;
+            let retry_after = match outcome {
+                Err(e) => {
+                    tracing::debug!(error = %e, attempt, "transport fault");
+                    if attempt >= self.retry.max_attempts {
+                        return Err(CallError::Network(format!(
+                            "Could not connect to the endpoint URL: \"{endpoint}\" ({}) after {attempt} attempt(s)",
+                            e.0
+                        )));
+                    }
+                    None
+                }
+                Ok(answer) => {
+                    tracing::debug!(
+                        status = answer.status,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "AWS answered"
+                    );
+                    let raw = RawResponse {
+                        status: answer.status,
+                        headers: &answer.headers,
+                        body: &answer.body,
+                    };
+                    match response::parse_response(model, operation, &raw) {
+                        Ok(mut output) => {
+                            let stream =
+                                response::streaming_member(model, operation).map(|member| {
+                                    output.remove(&member);
+                                    (member, answer.body.clone())
+                                });
+                            return Ok(CallAnswer {
+                                output,
+                                stream,
+                                attempts: attempt,
+                                endpoint,
+                            });
+                        }
+                        Err(ResponseError::Service(e)) => {
+                            if attempt >= self.retry.max_attempts || !response::is_retryable(&e) {
+                                return Err(CallError::Service(e));
+                            }
+                            tracing::debug!(code = %e.code, attempt, "retryable service error");
+                            header(&answer.headers, "retry-after")
+                                .and_then(|v| v.trim().parse::<u64>().ok())
+                                .map(Duration::from_secs)
+                        }
+                        Err(ResponseError::Malformed(m)) => {
+                            return Err(CallError::Internal(format!(
+                                "unreadable answer from {endpoint}: {m}"
+                            )));
+                        }
+                    }
+                }
+            };
+            tokio::time::sleep(self.backoff(attempt, retry_after)).await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .retry
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.retry.max_delay);
+        let jitter = jitter_fraction();
+        let delay = exp.mul_f64(jitter);
+        retry_after.map_or(delay, |r| r.min(self.retry.max_delay).max(delay))
+    }
+}
+
+/// A value in [0, 1) from the clock's low bits: enough to spread retries apart.
+fn jitter_fraction() -> f64 {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The full URL: endpoint, host prefix, S3 bucket addressing, path and query.
+pub fn request_url(
+    model: &ServiceModel,
+    params: &Map<String, Value>,
+    parts: &RequestParts,
+    endpoint: &Endpoint,
+) -> Result<String, CallError> {
+    let parsed = url::Url::parse(&endpoint.url)
+        .map_err(|e| CallError::Validation(format!("bad endpoint URL {}: {e}", endpoint.url)))?;
+    let scheme = parsed.scheme().to_owned();
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| CallError::Validation(format!("endpoint URL {} has no host", endpoint.url)))?
+        .to_owned();
+    let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let base_path = parsed.path().trim_end_matches('/').to_owned();
+    let local_host = is_ip_or_localhost(&host);
+
+    let mut host_out = host.clone();
+    let mut path = parts.path.clone();
+    if let Some(prefix) = &parts.host_prefix
+        && !(endpoint.configured && local_host)
+    {
+        host_out = format!("{prefix}{host_out}");
+    }
+    if model.service_name == "s3"
+        && let Some(bucket) = params.get("Bucket").and_then(Value::as_str)
+        && virtual_hostable(bucket, &scheme, endpoint.configured, local_host)
+    {
+        let encoded = format!("/{}", crate::serialize::percent_encode(bucket));
+        if let Some(rest) = path.strip_prefix(&encoded)
+            && (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+        {
+            path = if rest.is_empty() || rest.starts_with('?') {
+                format!("/{rest}")
+            } else {
+                rest.to_owned()
+            };
+            host_out = format!("{bucket}.{host_out}");
+        }
+    }
+    let mut url = format!("{scheme}://{host_out}{port}{base_path}{path}");
+    if !parts.query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&parts.query);
+    }
+    Ok(url)
+}
+
+fn is_ip_or_localhost(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok()
+}
+
+/// botocore's rule: DNS-compatible names go in the host name, except on IP or loopback
+/// endpoints, and names with dots over https (the wildcard certificate would not match).
+fn virtual_hostable(bucket: &str, scheme: &str, configured: bool, local_host: bool) -> bool {
+    if configured && local_host {
+        return false;
+    }
+    let len_ok = (3..=63).contains(&bucket.len());
+    let chars_ok = bucket
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    let ends_ok = bucket
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && bucket
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    let no_dots_https = !(scheme == "https" && bucket.contains('.'));
+    len_ok
+        && chars_ok
+        && ends_ok
+        && no_dots_https
+        && !bucket.contains("..")
+        && bucket.parse::<std::net::Ipv4Addr>().is_err()
+}

@@ -1,0 +1,582 @@
+//! Running one AWS CLI command line end to end: parse, build, validate, admit (policy),
+//! choose the Region, send (walking pages when the CLI would), write streaming bodies to
+//! their outfile, apply `--query`.
+//!
+//! Policy lives with the caller: the runner asks a [`CallGate`] before every API call, so
+//! `call_aws`, high-level commands and scripts all pass the same checks.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use aws_models::{ServiceModel, models};
+use serde_json::{Map, Value};
+
+use crate::command::{CommandError, ParsedCommand, parse_command};
+use crate::execute::{CallError, CallTarget, Executor};
+use crate::paginate::{PageBudget, Paginator, PagingArgs, paginate};
+use crate::params::{CallOptions, LocalFiles, build_call_with};
+
+/// What a gate is asked about.
+#[derive(Debug, Clone, Copy)]
+pub struct GateCall<'a> {
+    /// As typed: `s3api` / `delete-object`, or `s3` / `rm` for a high-level command.
+    pub cli_service: &'a str,
+    pub cli_operation: &'a str,
+    /// The API call: botocore service name and operation name.
+    pub service: &'a str,
+    pub operation: &'a str,
+    pub region: &'a str,
+}
+
+/// Admits or refuses API calls (read-only mode, deny and consent lists).
+#[async_trait]
+pub trait CallGate: Send + Sync {
+    /// `Err` carries the reason shown to the agent.
+    async fn admit(&self, call: &GateCall<'_>) -> Result<(), String>;
+}
+
+/// A gate that admits everything (tests, explain).
+pub struct OpenGate;
+
+#[async_trait]
+impl CallGate for OpenGate {
+    async fn admit(&self, _call: &GateCall<'_>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The kinds of failure a structured answer names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Validation,
+    Policy,
+    Service,
+    Network,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Validation => "validation",
+            FailureKind::Policy => "policy",
+            FailureKind::Service => "service",
+            FailureKind::Network => "network",
+        }
+    }
+}
+
+/// A failed command.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct RunError {
+    pub kind: FailureKind,
+    pub code: String,
+    pub message: String,
+    /// The API call it belongs to, once known.
+    pub call: Option<Box<CallNames>>,
+}
+
+/// Which API call a failure belongs to.
+#[derive(Debug, Clone)]
+pub struct CallNames {
+    pub service: String,
+    pub operation: String,
+    pub region: Option<String>,
+}
+
+impl RunError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Validation,
+            code: "ValidationError".into(),
+            message: message.into(),
+            call: None,
+        }
+    }
+
+    pub fn policy(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Policy,
+            code: "PolicyDenied".into(),
+            ..Self::validation(message)
+        }
+    }
+
+    fn with_call(mut self, service: &str, operation: &str, region: Option<&str>) -> Self {
+        self.call = Some(Box::new(CallNames {
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            region: region.map(str::to_owned),
+        }));
+        self
+    }
+}
+
+impl From<CommandError> for RunError {
+    fn from(e: CommandError) -> Self {
+        let code = match &e {
+            CommandError::Shell(_) => "ShellSyntaxRefused",
+            CommandError::UnknownService(_) => "UnknownService",
+            CommandError::UnknownOperation(_) => "UnknownOperation",
+            CommandError::UnknownArgument(_) => "UnknownArgument",
+            CommandError::MissingArgument(_) => "MissingArgument",
+            CommandError::DeniedOption(_) => "DeniedOption",
+            _ => "ValidationError",
+        };
+        Self {
+            code: code.into(),
+            ..Self::validation(e.to_string())
+        }
+    }
+}
+
+impl From<CallError> for RunError {
+    fn from(e: CallError) -> Self {
+        let kind = match &e {
+            CallError::Validation(_) => FailureKind::Validation,
+            CallError::Service(_) => FailureKind::Service,
+            _ => FailureKind::Network,
+        };
+        Self {
+            kind,
+            code: e.code(),
+            message: e.to_string(),
+            call: None,
+        }
+    }
+}
+
+/// A successful command.
+#[derive(Debug, Clone)]
+pub struct CommandOutcome {
+    pub service: String,
+    pub operation: String,
+    pub region: String,
+    /// The JSON the CLI prints (`--output json`), after `--query`.
+    pub output: Value,
+    pub next_token: Option<String>,
+    /// The server's budget ended the walk early (not the caller's `--max-items`).
+    pub truncated: bool,
+    /// Whether the operation only reads.
+    pub read_only_hint: Option<bool>,
+    pub notes: Vec<String>,
+}
+
+/// Per-call settings.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// The Region when the command names none (the proxy's `AWS_REGION` metadata, the
+    /// server's default).
+    pub default_region: String,
+    pub max_results: Option<usize>,
+    pub budget: PageBudget,
+}
+
+/// Services whose API exists in one Region only.
+fn pinned_region(service: &str) -> Option<&'static str> {
+    match service {
+        "route53domains" => Some("us-east-1"),
+        "devicefarm" => Some("us-west-2"),
+        _ => None,
+    }
+}
+
+/// The Region of the first ARN among the parameters that names one.
+pub fn region_in_arns(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if s.starts_with("arn:") => {
+            let region = s.split(':').nth(3)?;
+            (!region.is_empty()).then(|| region.to_owned())
+        }
+        Value::Array(items) => items.iter().find_map(region_in_arns),
+        Value::Object(map) => map.values().find_map(region_in_arns),
+        _ => None,
+    }
+}
+
+/// Runs AWS CLI commands.
+#[derive(Clone)]
+pub struct Runner {
+    pub executor: Executor,
+    pub files: LocalFiles,
+}
+
+impl Runner {
+    pub fn new(executor: Executor, files: LocalFiles) -> Self {
+        Self { executor, files }
+    }
+
+    /// Runs one command line.
+    pub async fn run(
+        &self,
+        line: &str,
+        settings: &RunSettings,
+        gate: &dyn CallGate,
+    ) -> Result<CommandOutcome, RunError> {
+        let parsed = match parse_command(line) {
+            Err(CommandError::HighLevel(service)) => {
+                return crate::highlevel::run(self, line, &service, settings, gate).await;
+            }
+            other => other?,
+        };
+        if parsed.help {
+            return help(&parsed);
+        }
+        let options = CallOptions {
+            local_files: self.files.clone(),
+        };
+        let call = build_call_with(&parsed, &options)?;
+        let model = models()
+            .service(&call.service)
+            .map_err(|e| RunError::validation(e.to_string()))?;
+        let operation = model.operation(&call.operation).ok_or_else(|| {
+            RunError::validation(format!(
+                "{} has no operation {}",
+                call.service, call.operation
+            ))
+        })?;
+        crate::validate::validate(&model, &call.operation, &call.params)
+            .map_err(|r| RunError::validation(r.to_string()))?;
+        if let Some(query) = &parsed.globals.query {
+            // Compiled before anything is sent, so a bad query costs no call.
+            jmespath::compile(query)
+                .map_err(|e| RunError::validation(format!("Bad value for --query {query}: {e}")))?;
+        }
+        let region = choose_region(&parsed, &call.params, &settings.default_region);
+        gate.admit(&GateCall {
+            cli_service: &parsed.cli_service,
+            cli_operation: &parsed.cli_operation,
+            service: &call.service,
+            operation: &call.operation,
+            region: &region,
+        })
+        .await
+        .map_err(|m| {
+            RunError::policy(m).with_call(&call.service, &call.operation, Some(&region))
+        })?;
+        if parsed.outfile.is_some() {
+            // Refuse before sending, not after the body arrived.
+            self.outfile_path(parsed.outfile.as_deref().unwrap_or_default())
+                .map_err(|e| e.with_call(&call.service, &call.operation, Some(&region)))?;
+        }
+        let target = CallTarget {
+            region: &region,
+            endpoint_url: parsed.globals.endpoint_url.as_deref(),
+        };
+        let wrap = |e: CallError| {
+            RunError::from(e).with_call(&call.service, &call.operation, Some(&region))
+        };
+        let paginator = if parsed.globals.no_paginate {
+            None
+        } else {
+            Paginator::of(&model, &call.operation).filter(|p| {
+                // Giving the operation's own token or limit turns the CLI's paging off.
+                !p.input_tokens
+                    .iter()
+                    .chain(p.limit_key.iter())
+                    .any(|k| call.params.contains_key(k))
+            })
+        };
+        let (output, next_token, truncated) = match paginator {
+            Some(p) => {
+                let mut budget = settings.budget;
+                budget.max_items = settings.max_results;
+                let paged = paginate(
+                    &self.executor,
+                    &model,
+                    operation,
+                    &p,
+                    &call.params,
+                    &target,
+                    &PagingArgs::from_map(&call.paging),
+                    &budget,
+                )
+                .await
+                .map_err(wrap)?;
+                (paged.output, paged.next_token, paged.truncated_by_budget)
+            }
+            None => {
+                let answer = self
+                    .executor
+                    .call(&model, operation, &call.params, &target)
+                    .await
+                    .map_err(wrap)?;
+                if let (Some(out), Some((_, body))) = (&parsed.outfile, &answer.stream) {
+                    self.write_outfile(out, body)
+                        .map_err(|e| e.with_call(&call.service, &call.operation, Some(&region)))?;
+                }
+                (answer.output, None, false)
+            }
+        };
+        let mut value = Value::Object(output);
+        if let Some(query) = &parsed.globals.query {
+            value = apply_query(query, value)?;
+        }
+        let mut notes = Vec::new();
+        if let Some(fmt) = parsed.globals.output.as_deref().filter(|f| *f != "json") {
+            notes.push(format!(
+                "--output {fmt} is ignored: API commands answer with the JSON the CLI prints"
+            ));
+        }
+        Ok(CommandOutcome {
+            service: call.service.clone(),
+            operation: call.operation.clone(),
+            region,
+            output: value,
+            next_token,
+            truncated,
+            read_only_hint: None,
+            notes,
+        })
+    }
+
+    /// Where an outfile may be written: inside the working directory only.
+    fn outfile_path(&self, raw: &str) -> Result<PathBuf, RunError> {
+        let root = match &self.files {
+            LocalFiles::Refused(why) => {
+                return Err(RunError::validation(format!(
+                    "cannot write the output file {raw}: {why}"
+                )));
+            }
+            LocalFiles::Within(root) => root,
+        };
+        confined_path(root, raw)
+    }
+
+    fn write_outfile(&self, raw: &str, body: &[u8]) -> Result<(), RunError> {
+        let path = self.outfile_path(raw)?;
+        std::fs::write(&path, body)
+            .map_err(|e| RunError::validation(format!("cannot write {raw}: {e}")))
+    }
+}
+
+/// A path inside `root` for writing: `..`, absolute paths and links that leave it are refused.
+pub fn confined_path(root: &Path, raw: &str) -> Result<PathBuf, RunError> {
+    let outside = || {
+        RunError::validation(format!(
+            "{raw} is outside the working directory {}; only paths inside it can be written",
+            root.display()
+        ))
+    };
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| RunError::validation(format!("working directory {}: {e}", root.display())))?;
+    let candidate = Path::new(raw);
+    let joined = if candidate.is_absolute() {
+        candidate.to_path_buf()
+    } else {
+        real_root.join(candidate)
+    };
+    let file_name = joined.file_name().ok_or_else(outside)?.to_owned();
+    let parent = joined.parent().ok_or_else(outside)?;
+    let real_parent = parent
+        .canonicalize()
+        .map_err(|e| RunError::validation(format!("cannot write {raw}: {e}")))?;
+    if !real_parent.starts_with(&real_root) {
+        return Err(outside());
+    }
+    let path = real_parent.join(file_name);
+    // An existing link could point anywhere.
+    if let Ok(meta) = std::fs::symlink_metadata(&path)
+        && meta.file_type().is_symlink()
+    {
+        return Err(outside());
+    }
+    Ok(path)
+}
+
+fn choose_region(parsed: &ParsedCommand, params: &Map<String, Value>, default: &str) -> String {
+    if let Some(pinned) = pinned_region(&parsed.service) {
+        return pinned.to_owned();
+    }
+    parsed
+        .globals
+        .region
+        .clone()
+        .or_else(|| region_in_arns(&Value::Object(params.clone())))
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// `--query` on the merged output.
+pub fn apply_query(query: &str, value: Value) -> Result<Value, RunError> {
+    let compiled = jmespath::compile(query)
+        .map_err(|e| RunError::validation(format!("Bad value for --query {query}: {e}")))?;
+    let found = compiled
+        .search(value)
+        .map_err(|e| RunError::validation(format!("--query {query}: {e}")))?;
+    serde_json::to_value(&*found).map_err(|e| RunError::validation(e.to_string()))
+}
+
+/// `aws <service> <operation> help`: the operation's description and parameters.
+fn help(parsed: &ParsedCommand) -> Result<CommandOutcome, RunError> {
+    let model = models()
+        .service(&parsed.service)
+        .map_err(|e| RunError::validation(e.to_string()))?;
+    let text = help_text(&model, parsed).unwrap_or_default();
+    Ok(CommandOutcome {
+        service: parsed.service.clone(),
+        operation: parsed.operation.clone(),
+        region: String::new(),
+        output: Value::String(text),
+        next_token: None,
+        truncated: false,
+        read_only_hint: Some(true),
+        notes: Vec::new(),
+    })
+}
+
+fn help_text(model: &ServiceModel, parsed: &ParsedCommand) -> Option<String> {
+    let op = model.operation(&parsed.operation)?;
+    let mut out = format!(
+        "aws {} {}\n\n{}\n",
+        parsed.cli_service,
+        parsed.cli_operation,
+        plain_text(op.documentation.as_deref().unwrap_or("(no description)"))
+    );
+    let input = op.input.as_ref().and_then(|r| model.shape(&r.shape));
+    out.push_str("\nParameters:\n");
+    match input {
+        Some(shape) if !shape.members.is_empty() => {
+            for (name, member) in &shape.members {
+                let target = model.shape(&member.shape);
+                let kind = target.map(|s| s.kind.as_str()).unwrap_or("string");
+                let required = if shape.required.contains(name) {
+                    " (required)"
+                } else {
+                    ""
+                };
+                let doc = member
+                    .documentation
+                    .as_deref()
+                    .or(target.and_then(|t| t.documentation.as_deref()))
+                    .map(plain_text)
+                    .map(|d| first_sentence(&d))
+                    .unwrap_or_default();
+                let mut line = format!(
+                    "  --{} ({kind}){required}",
+                    crate::names::xform_name(name, '-')
+                );
+                if let Some(values) = target.and_then(|t| t.enum_values.as_ref()) {
+                    line.push_str(&format!(" one of: {}", values.join(", ")));
+                }
+                if !doc.is_empty() {
+                    line.push_str(&format!(": {doc}"));
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        _ => out.push_str("  (none)\n"),
+    }
+    if model.paginators.contains_key(&parsed.operation) {
+        out.push_str(
+            "\nPaginated: pages are merged; --max-items, --page-size and --starting-token apply.\n",
+        );
+    }
+    Some(out)
+}
+
+/// Documentation HTML to plain text.
+pub fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn first_sentence(text: &str) -> String {
+    match text.find(". ") {
+        Some(i) if i < 300 => text[..=i].to_owned(),
+        _ if text.len() > 300 => {
+            let mut end = 300;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}...", &text[..end])
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arn_regions_are_found_and_empty_ones_skipped() {
+        assert_eq!(
+            region_in_arns(
+                &json!({"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:f"})
+            ),
+            Some("eu-west-1".into())
+        );
+        assert_eq!(
+            region_in_arns(&json!({"RoleArn": "arn:aws:iam::123456789012:role/r"})),
+            None
+        );
+        assert_eq!(region_in_arns(&json!({"Name": "plain"})), None);
+    }
+
+    #[test]
+    fn outfiles_stay_inside_the_working_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(confined_path(dir.path(), "out.json").is_ok());
+        assert!(confined_path(dir.path(), "../out.json").is_err());
+        assert!(confined_path(dir.path(), "/etc/passwd").is_err());
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link")).expect("link");
+        assert!(confined_path(dir.path(), "link").is_err());
+    }
+
+    #[test]
+    fn help_text_names_parameters() {
+        let parsed = parse_command("aws dynamodb get-item help").expect("parses");
+        let model = models().service("dynamodb").expect("model");
+        let text = help_text(&model, &parsed).expect("help");
+        assert!(text.contains("--table-name (string) (required)"), "{text}");
+        assert!(text.contains("--key (map) (required)"), "{text}");
+    }
+
+    #[test]
+    fn queries_apply_to_the_output() {
+        let v = apply_query(
+            "Buckets[].Name",
+            json!({"Buckets": [{"Name": "a"}, {"Name": "b"}]}),
+        )
+        .expect("query");
+        assert_eq!(v, json!(["a", "b"]));
+        assert!(apply_query("Buckets[", json!({})).is_err());
+    }
+}
+
+impl Runner {
+    /// A pre-signed GET URL for `aws s3 presign`.
+    pub async fn presign_get(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _expires_in: u64,
+        _region: &str,
+        _endpoint_url: Option<&str>,
+    ) -> Result<String, RunError> {
+        Err(RunError::validation(
+            "presign lands with the presign module",
+        ))
+    }
+}
