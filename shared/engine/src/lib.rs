@@ -11,13 +11,15 @@
 //! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
 //! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
-//! botocore does. Sending builds on it.
+//! botocore does. [`policy`] decides whether a call may run (deny list, read-only mode,
+//! consent). Sending builds on it.
 
 pub mod cli_table;
 pub mod command;
 pub mod endpoints;
 pub mod names;
 pub mod params;
+pub mod policy;
 pub mod serialize;
 pub mod shorthand;
 pub mod sign;
@@ -27,3 +29,4 @@ pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
 pub use params::{ApiCall, CallOptions, LocalFiles, build_call, build_call_with};
+pub use policy::{CallRef, CommandPattern, Decision, Policy, PolicyError, is_read_only};
