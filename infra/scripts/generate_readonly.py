@@ -16,7 +16,7 @@ name starts with one of FALLBACK_READ_VERBS (followed by a capital, a digit or t
 
 Never read-only, whatever IAM says: operations that issue credentials, tokens or
 authenticated session URLs (CREDENTIAL_ISSUING, and every operation whose name starts with
-`Assume`), plus NOT_READ_ONLY (IAM documents them as Read but they change configuration).
+`Assume`), plus NOT_READ_ONLY (IAM documents them as Read but they change state).
 Reading stored secrets (secretsmanager GetSecretValue, ssm GetParameter) stays read-only, as
 IAM classifies it: it reveals data, it does not mint new access.
 
@@ -132,9 +132,13 @@ CREDENTIAL_ISSUING = {
             "GetWebIdentityToken"],
 }
 
-# IAM documents these as Read, but they change configuration.
+# IAM documents these as Read, but they change state: SetTokenVaultCMK changes a vault's
+# encryption key; ReceiveMessage hides the messages from other consumers for the visibility
+# timeout and counts a receive, which moves a message to the dead-letter queue after
+# maxReceiveCount receives.
 NOT_READ_ONLY = {
     "bedrock-agentcore-control": ["SetTokenVaultCMK"],
+    "sqs": ["ReceiveMessage"],
 }
 
 
@@ -198,11 +202,12 @@ def main() -> int:
             if missing:
                 sys.exit(f"{service}: {missing} not in the models")
 
-    never = {(s, op) for s, ops in list(CREDENTIAL_ISSUING.items()) + list(NOT_READ_ONLY.items())
-             for op in ops}
+    issuing = {(s, op) for s, ops in CREDENTIAL_ISSUING.items() for op in ops}
+    overridden = {(s, op) for s, ops in NOT_READ_ONLY.items() for op in ops}
     stats = collections.Counter()
     read_only = {}
     credential = collections.defaultdict(set)
+    no_iam = []
     for service in index["services"]:
         name = service["service_name"]
         prefix = iam_prefix(service, iam)
@@ -223,16 +228,21 @@ def main() -> int:
                 stats["fallback"] += 1
                 is_read = verb_read
                 stats["fallback_read_only"] += is_read
-            if is_read and ((name, op) in never or op.startswith("Assume")):
-                credential[name].add(op)
-                stats["excluded_credentials_or_overrides"] += 1
+            if is_read and ((name, op) in issuing or op.startswith("Assume")):
+                stats["excluded_credential_issuing"] += 1
+                is_read = False
+            if is_read and (name, op) in overridden:
+                stats["excluded_not_read_only"] += 1
                 is_read = False
             if is_read:
                 ro.append(op)
+        if not any(op.lower() in actions for op in service["operations"]):
+            no_iam.append(name)
         if ro:
             read_only[name] = sorted(ro)
     stats["read_only"] = sum(len(v) for v in read_only.values())
     stats["services"] = len(index["services"])
+    stats["services_without_iam_actions"] = sorted(no_iam)
     # The full list of credential-issuing operations (not only those IAM would call reads).
     for service, ops in CREDENTIAL_ISSUING.items():
         credential[service].update(ops)
