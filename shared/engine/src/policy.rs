@@ -599,6 +599,16 @@ mod tests {
         assert!(!glob("a*b*c", "aXbYbZ"));
     }
 
+    proptest::proptest! {
+        /// The wildcard matcher agrees with the equivalent anchored regex.
+        #[test]
+        fn glob_agrees_with_a_regex(pattern in "[ab*-]{0,8}", text in "[ab-]{0,10}") {
+            let re = format!("^{}$", regex::escape(&pattern).replace("\\*", ".*"));
+            let expected = regex::Regex::new(&re).unwrap().is_match(&text);
+            proptest::prop_assert_eq!(glob(&pattern, &text), expected, "{} vs {}", pattern, text);
+        }
+    }
+
     #[test]
     fn one_word_means_every_operation() {
         let p = CommandPattern::parse("IAM").unwrap();
@@ -620,6 +630,36 @@ mod tests {
         assert!(CommandPattern::parse("aws s3api delete-?").is_err());
         assert!(CommandPattern::parse("aws runtime.sagemaker invoke-endpoint").is_ok());
         assert!(CommandPattern::parse("aws s3api get.object").is_err());
+    }
+
+    /// The classification was generated from the models the engine bundles: same operation
+    /// count, and every listed operation exists.
+    #[test]
+    fn classification_agrees_with_the_bundled_models() {
+        let index = aws_models::models().index().expect("models index");
+        let data = readonly_data().expect("read-only data");
+        assert_eq!(data.total, index.operation_count());
+        for (table, what) in [
+            (&data.read_only, "read-only"),
+            (&data.credential_issuing, "credential-issuing"),
+        ] {
+            for (service, ops) in table {
+                let entry = index
+                    .service(service)
+                    .unwrap_or_else(|| panic!("{what} service {service} not in the models"));
+                for op in ops {
+                    assert!(
+                        entry.operations.binary_search(op).is_ok(),
+                        "{what} {service} {op} not in the models"
+                    );
+                }
+            }
+        }
+        for (service, ops) in &data.credential_issuing {
+            for op in ops {
+                assert!(!is_read_only(service, op), "{service} {op}");
+            }
+        }
     }
 
     #[test]
