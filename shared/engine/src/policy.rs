@@ -546,6 +546,27 @@ impl Policy {
     }
 }
 
+/// One line for start-up logs: `read-only: yes, mutation consent: no, deny: [aws iam *], consent: []`.
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let list = |v: &[CommandPattern]| {
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        write!(
+            f,
+            "read-only: {}, mutation consent: {}, deny: [{}], consent: [{}]",
+            yes_no(self.read_only),
+            yes_no(self.require_mutation_consent),
+            list(&self.deny),
+            list(&self.consent)
+        )
+    }
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -143,6 +143,10 @@ fn patterns_match_the_cli_and_the_api_spelling() {
     assert!(p.matches(&rm));
     assert!(!p.matches(&get_object));
 
+    let p = pattern("aws s3 *");
+    assert!(p.matches(&get_object) && p.matches(&rm));
+    assert!(!p.matches(&call("s3control", "list-jobs", "s3control", "ListJobs")));
+
     // Wildcards in the service word, case-insensitive patterns and calls.
     let p = pattern("AWS * Delete-*");
     assert!(p.matches(&rm));
@@ -254,6 +258,12 @@ fn environment_alone() {
     let deny: Vec<String> = policy.deny.iter().map(ToString::to_string).collect();
     assert_eq!(deny, ["aws iam *", "aws s3api delete-*"]);
     assert_eq!(policy.consent.len(), 1);
+
+    assert_eq!(
+        policy.to_string(),
+        "read-only: yes, mutation consent: no, deny: [aws iam *, aws s3api delete-*], \
+         consent: [aws ec2 describe-instances]"
+    );
 
     let policy = Policy::from_env(&env_of(&[])).unwrap();
     assert!(!policy.read_only && policy.deny.is_empty() && policy.consent.is_empty());
