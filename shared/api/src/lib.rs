@@ -6,6 +6,7 @@
 //! Lambda functions and the local server build the same groups.
 
 pub mod call_aws;
+pub mod gate;
 
 use std::sync::Arc;
 

@@ -14,7 +14,8 @@
 //! botocore does. [`execute`] sends one call (retries, S3 addressing) and [`response`]
 //! parses the answer; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
 //! whole command line (Region choice, policy gate, `--query`, outfiles) and [`highlevel`] the
-//! CLI's `s3` commands.
+//! CLI's `s3` commands. [`policy`] decides whether a call may run (deny list, read-only
+//! mode, consent).
 
 pub mod cli_table;
 pub mod command;
@@ -24,6 +25,7 @@ pub mod highlevel;
 pub mod names;
 pub mod paginate;
 pub mod params;
+pub mod policy;
 pub mod response;
 pub mod run;
 pub mod serialize;
@@ -35,4 +37,5 @@ pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
 pub use params::{ApiCall, CallOptions, LocalFiles, build_call, build_call_with};
+pub use policy::{CallRef, CommandPattern, Decision, Policy, PolicyError, is_read_only};
 pub use run::{CallGate, CommandOutcome, GateCall, OpenGate, RunError, RunSettings, Runner};

@@ -514,6 +514,22 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
+impl Runner {
+    /// A pre-signed GET URL for `aws s3 presign`.
+    pub async fn presign_get(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _expires_in: u64,
+        _region: &str,
+        _endpoint_url: Option<&str>,
+    ) -> Result<String, RunError> {
+        Err(RunError::validation(
+            "presign lands with the presign module",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,21 +578,5 @@ mod tests {
         .expect("query");
         assert_eq!(v, json!(["a", "b"]));
         assert!(apply_query("Buckets[", json!({})).is_err());
-    }
-}
-
-impl Runner {
-    /// A pre-signed GET URL for `aws s3 presign`.
-    pub async fn presign_get(
-        &self,
-        _bucket: &str,
-        _key: &str,
-        _expires_in: u64,
-        _region: &str,
-        _endpoint_url: Option<&str>,
-    ) -> Result<String, RunError> {
-        Err(RunError::validation(
-            "presign lands with the presign module",
-        ))
     }
 }

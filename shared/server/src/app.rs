@@ -198,6 +198,9 @@ pub fn build_api_context(
         ),
     };
     let runner = Arc::new(aws_engine::Runner::new(executor, files));
+    let policy =
+        aws_engine::Policy::from_process_env().map_err(|e| StartupError::Api(e.to_string()))?;
+    tracing::info!(%policy, "call policy");
     let budget = aws_engine::paginate::PageBudget {
         max_bytes: settings.max_output_bytes,
         max_time: settings.command_timeout,
@@ -205,7 +208,7 @@ pub fn build_api_context(
     };
     Ok(api_tools::ApiContext {
         runner,
-        gate: Arc::new(aws_engine::OpenGate),
+        gate: Arc::new(api_tools::gate::PolicyGate::new(policy)),
         config: api_tools::ApiConfig {
             budget,
             ..Default::default()
