@@ -395,6 +395,32 @@ impl Executor {
         }
     }
 
+    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (unless ignored).
+    pub fn s3_endpoint_setting(&self) -> Option<String> {
+        let ignore = (self.env)("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if ignore {
+            return None;
+        }
+        (self.env)("AWS_ENDPOINT_URL_S3")
+            .or_else(|| (self.env)("AWS_ENDPOINT_URL"))
+            .filter(|u| !u.is_empty())
+    }
+
+    /// A pre-signed S3 URL with the current credentials.
+    pub async fn presign(
+        &self,
+        request: &crate::presign::PresignRequest<'_>,
+    ) -> Result<crate::presign::PresignedUrl, CallError> {
+        let keys = self
+            .credentials
+            .keys()
+            .await
+            .map_err(|e| CallError::Credentials(e.0))?;
+        crate::presign::presign_s3(request, &keys, SystemTime::now())
+            .map_err(|e| CallError::Validation(e.to_string()))
+    }
+
     fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let exp = self
             .retry

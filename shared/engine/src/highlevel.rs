@@ -612,7 +612,8 @@ async fn presign(ctx: &Ctx<'_>, parsed: &Words, runner: &Runner) -> Result<Strin
         Some(v) => v.parse().map_err(|_| {
             RunError::validation(format!("--expires-in {v} is not a number of seconds"))
         })?,
-        None => 3600,
+        // The CLI's default is an hour; this server signs for at most 15 minutes.
+        None => crate::presign::MAX_EXPIRES_IN,
     };
     ctx.gate
         .admit(&GateCall {

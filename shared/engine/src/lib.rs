@@ -15,7 +15,7 @@
 //! parses the answer; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
 //! whole command line (Region choice, policy gate, `--query`, outfiles) and [`highlevel`] the
 //! CLI's `s3` commands. [`policy`] decides whether a call may run (deny list, read-only
-//! mode, consent).
+//! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does.
 
 pub mod cli_table;
 pub mod command;
@@ -26,6 +26,7 @@ pub mod names;
 pub mod paginate;
 pub mod params;
 pub mod policy;
+pub mod presign;
 pub mod response;
 pub mod run;
 pub mod serialize;

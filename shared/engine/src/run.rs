@@ -515,18 +515,29 @@ fn first_sentence(text: &str) -> String {
 }
 
 impl Runner {
-    /// A pre-signed GET URL for `aws s3 presign`.
+    /// A pre-signed GET URL for `aws s3 presign` (SigV4; at most 900 seconds).
     pub async fn presign_get(
         &self,
-        _bucket: &str,
-        _key: &str,
-        _expires_in: u64,
-        _region: &str,
-        _endpoint_url: Option<&str>,
+        bucket: &str,
+        key: &str,
+        expires_in: u64,
+        region: &str,
+        endpoint_url: Option<&str>,
     ) -> Result<String, RunError> {
-        Err(RunError::validation(
-            "presign lands with the presign module",
-        ))
+        let configured = self.executor.s3_endpoint_setting();
+        let presigned = self
+            .executor
+            .presign(&crate::presign::PresignRequest {
+                bucket,
+                key,
+                method: crate::presign::PresignMethod::Get,
+                expires_in,
+                content_type: None,
+                region,
+                endpoint_url: endpoint_url.or(configured.as_deref()),
+            })
+            .await?;
+        Ok(presigned.url)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Durable stores for MCP sessions (and, later, tasks).
+//! Durable stores for MCP sessions and tasks.
 //!
 //! - [`DynamoSessionStore`]: the DynamoDB table of `template.yaml`, used by the Lambda
 //!   functions (and locally when `AWS_MCP_STATE_TABLE` is set).
@@ -9,9 +9,21 @@
 //!
 //! Both implement [`mcp_protocol::SessionStore`]; the in-memory one lives in the protocol
 //! crate for tests.
+//!
+//! Tasks (long-running tool calls polled with `get_tasks`) follow the same split:
+//! [`TaskStore`] with [`DynamoTaskStore`] (same table, `task#` keys), [`DirTaskStore`]
+//! (`<root>/tasks`) and [`MemoryTaskStore`]; the rules they share are in [`tasks`].
 
 mod dir;
 mod dynamo;
+pub mod tasks;
+mod tasks_dir;
+mod tasks_dynamo;
 
 pub use dir::DirSessionStore;
 pub use dynamo::{DynamoSessionStore, StateTableLayout};
+pub use tasks::{
+    Clock, MemoryTaskStore, TaskRecord, TaskStatus, TaskStore, TaskStoreError, TaskTimes,
+};
+pub use tasks_dir::DirTaskStore;
+pub use tasks_dynamo::{CHUNK_BYTES, DynamoTaskStore, INLINE_RESULT_BYTES};
