@@ -29,6 +29,7 @@ pub(crate) struct StartRequest {
     pub timeout_ms: u64,
     pub max_memory_bytes: u64,
     pub max_output_bytes: usize,
+    pub max_result_bytes: usize,
 }
 
 /// Messages the worker sends to the parent.
@@ -82,6 +83,8 @@ pub(crate) enum FailureKind {
     Timeout,
     /// The interpreter's own memory limit.
     Memory,
+    /// The result's JSON is larger than the limit.
+    ResultTooLarge,
     /// A fault inside the worker (interpreter panic, bad message).
     Internal,
 }

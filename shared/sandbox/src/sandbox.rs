@@ -192,6 +192,7 @@ async fn converse(
         timeout_ms: u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX),
         max_memory_bytes: limits.max_memory_bytes,
         max_output_bytes: limits.max_output_bytes,
+        max_result_bytes: limits.max_result_bytes,
     });
     if let Err(e) = write_message(&mut stdin, &start).await {
         return Ended::Vanished(format!("sending the script: {e}"));
@@ -312,6 +313,9 @@ fn failure_error(failure: Failure, limits: &Limits, progress: Progress) -> Scrip
     match failure.kind {
         FailureKind::Timeout => ScriptError::Timeout { seconds: limits.timeout.as_secs(), stdout, aws_calls },
         FailureKind::Memory => ScriptError::MemoryLimit { limit_bytes: limits.max_memory_bytes, stdout, aws_calls },
+        FailureKind::ResultTooLarge => {
+            ScriptError::ResultTooLarge { limit_bytes: limits.max_result_bytes, stdout, aws_calls }
+        }
         FailureKind::Internal => ScriptError::Worker(failure.message),
         FailureKind::Python => ScriptError::Python {
             exc_type: failure.exc_type,

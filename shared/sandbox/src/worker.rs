@@ -255,7 +255,22 @@ fn run_script(start: StartRequest, input: BufReader<Stdin>) {
     printer.flush();
     let dropped = printer.dropped;
     match outcome {
-        Ok(value) => send(&FromWorker::Done { result: result_to_json(&value), dropped_output_bytes: dropped }),
+        Ok(value) => {
+            let result = result_to_json(&value);
+            let size = serde_json::to_vec(&result).map_or(usize::MAX, |v| v.len());
+            if size > start.max_result_bytes {
+                send(&FromWorker::Failed(Failure {
+                    kind: FailureKind::ResultTooLarge,
+                    exc_type: "ResultTooLarge".to_owned(),
+                    message: format!("the result is {size} bytes of JSON"),
+                    line: None,
+                    traceback: String::new(),
+                    dropped_output_bytes: dropped,
+                }));
+            } else {
+                send(&FromWorker::Done { result, dropped_output_bytes: dropped });
+            }
+        }
         Err(exc) => send(&FromWorker::Failed(failure(&exc, dropped))),
     }
 }
