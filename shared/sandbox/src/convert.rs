@@ -36,15 +36,31 @@ fn lossy(obj: &MontyObject, depth: usize) -> Value {
         MontyObject::None => Value::Null,
         MontyObject::Bool(b) => Value::Bool(*b),
         MontyObject::Int(i) => Value::from(*i),
-        MontyObject::BigInt(b) => b.to_string().parse::<Number>().map_or_else(|_| Value::String(b.to_string()), Value::Number),
-        MontyObject::Float(f) => Number::from_f64(*f).map_or_else(|| Value::String(obj.py_repr()), Value::Number),
+        MontyObject::BigInt(b) => b
+            .to_string()
+            .parse::<Number>()
+            .map_or_else(|_| Value::String(b.to_string()), Value::Number),
+        MontyObject::Float(f) => {
+            Number::from_f64(*f).map_or_else(|| Value::String(obj.py_repr()), Value::Number)
+        }
         MontyObject::String(s) => Value::String(s.clone()),
         MontyObject::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        MontyObject::List(items) | MontyObject::Tuple(items) | MontyObject::Set(items) | MontyObject::FrozenSet(items) => {
+        MontyObject::List(items)
+        | MontyObject::Tuple(items)
+        | MontyObject::Set(items)
+        | MontyObject::FrozenSet(items) => {
             Value::Array(items.iter().map(|v| lossy(v, depth + 1)).collect())
         }
-        MontyObject::NamedTuple { field_names, values, .. } => Value::Object(
-            field_names.iter().cloned().zip(values.iter().map(|v| lossy(v, depth + 1))).collect(),
+        MontyObject::NamedTuple {
+            field_names,
+            values,
+            ..
+        } => Value::Object(
+            field_names
+                .iter()
+                .cloned()
+                .zip(values.iter().map(|v| lossy(v, depth + 1)))
+                .collect(),
         ),
         MontyObject::Dict(pairs) => {
             let mut map = Map::new();
@@ -75,7 +91,9 @@ fn lossy(obj: &MontyObject, depth: usize) -> Value {
             Value::String(s)
         }
         MontyObject::TimeDelta(td) => {
-            let secs = f64::from(td.days) * 86_400.0 + f64::from(td.seconds) + f64::from(td.microseconds) / 1e6;
+            let secs = f64::from(td.days) * 86_400.0
+                + f64::from(td.seconds)
+                + f64::from(td.microseconds) / 1e6;
             Number::from_f64(secs).map_or(Value::Null, Value::Number)
         }
         MontyObject::Path(p) => Value::String(p.clone()),
@@ -129,9 +147,15 @@ fn strict(obj: &MontyObject, depth: usize) -> Result<Value, ParamError> {
             .ok_or_else(|| ParamError::Unsupported("float (nan/inf)".to_owned()))?,
         MontyObject::String(s) => Value::String(s.clone()),
         MontyObject::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        MontyObject::List(items) | MontyObject::Tuple(items) | MontyObject::Set(items) | MontyObject::FrozenSet(items) => {
-            Value::Array(items.iter().map(|v| strict(v, depth + 1)).collect::<Result<_, _>>()?)
-        }
+        MontyObject::List(items)
+        | MontyObject::Tuple(items)
+        | MontyObject::Set(items)
+        | MontyObject::FrozenSet(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| strict(v, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
         MontyObject::Dict(pairs) => {
             let mut map = Map::new();
             for (k, v) in pairs {
@@ -193,8 +217,14 @@ mod tests {
 
     #[test]
     fn params_reject_non_string_keys_and_deep_nesting() {
-        let obj = MontyObject::Dict(DictPairs::from(vec![(MontyObject::Int(1), MontyObject::None)]));
-        assert!(matches!(params_to_json(&obj), Err(ParamError::NonStringKey(_))));
+        let obj = MontyObject::Dict(DictPairs::from(vec![(
+            MontyObject::Int(1),
+            MontyObject::None,
+        )]));
+        assert!(matches!(
+            params_to_json(&obj),
+            Err(ParamError::NonStringKey(_))
+        ));
         let mut deep = MontyObject::None;
         for _ in 0..100 {
             deep = MontyObject::List(vec![deep]);

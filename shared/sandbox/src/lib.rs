@@ -41,7 +41,10 @@ pub struct HostCallError {
 
 impl HostCallError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into() }
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -141,19 +144,39 @@ pub enum ScriptError {
     },
     /// The run took longer than [`Limits::timeout`].
     #[error("the script ran longer than its {seconds} s time limit and was stopped")]
-    Timeout { seconds: u64, stdout: String, aws_calls: u32 },
+    Timeout {
+        seconds: u64,
+        stdout: String,
+        aws_calls: u32,
+    },
     /// The script tried to use more memory than [`Limits::max_memory_bytes`].
     #[error("the script exceeded its memory limit of {limit_bytes} bytes and was stopped")]
-    MemoryLimit { limit_bytes: u64, stdout: String, aws_calls: u32 },
+    MemoryLimit {
+        limit_bytes: u64,
+        stdout: String,
+        aws_calls: u32,
+    },
     /// The interpreter's stack ran out (source or data nested too deeply).
-    #[error("the script is nested too deeply for the interpreter (stack exhausted) and was stopped")]
+    #[error(
+        "the script is nested too deeply for the interpreter (stack exhausted) and was stopped"
+    )]
     TooDeep { stdout: String, aws_calls: u32 },
     /// The script's result is larger than [`Limits::max_result_bytes`].
-    #[error("the script's result is larger than {limit_bytes} bytes of JSON; return less (or print a summary)")]
-    ResultTooLarge { limit_bytes: usize, stdout: String, aws_calls: u32 },
+    #[error(
+        "the script's result is larger than {limit_bytes} bytes of JSON; return less (or print a summary)"
+    )]
+    ResultTooLarge {
+        limit_bytes: usize,
+        stdout: String,
+        aws_calls: u32,
+    },
     /// The script asked for more than [`Limits::max_aws_calls`] AWS calls.
     #[error("the script made more than {limit} AWS calls and was stopped")]
-    TooManyCalls { limit: u32, stdout: String, aws_calls: u32 },
+    TooManyCalls {
+        limit: u32,
+        stdout: String,
+        aws_calls: u32,
+    },
     /// The worker process could not be started or failed in an unexpected way.
     #[error("sandbox worker failure: {0}")]
     Worker(String),
@@ -205,27 +228,26 @@ impl ScriptError {
 
 /// What scripts can use, in a form fit for the tool description.
 pub const PYTHON_SUBSET_DOC: &str = "\
-Scripts run in Monty, a sandboxed interpreter for a subset of Python 3 (no CPython, no pip \
-packages, no files, no network, empty environment). AWS is reached only through:
-- call_aws(service, operation, params=None, region=None) -> dict: service as in boto3 \
+Scripts run in Monty, a sandboxed interpreter for a subset of Python 3 (not CPython: no pip \
+packages, no files, no network, an empty environment). AWS is reached only through:
+- call_aws(service, operation, params=None, region=None) -> dict: service as boto3 names it \
 (\"s3\", \"ec2\", \"dynamodb\"), operation in API form (\"ListBuckets\", \"DescribeInstances\"), \
-params the operation's input as a dict (API member names, e.g. {\"Bucket\": \"b\"}). Returns the \
-parsed response as a dict. When AWS answers with an error it raises \
-RuntimeError(\"<ErrorCode>: <message>\"); catch it with `except RuntimeError as e:` and read the \
+params the operation's input as a dict of API member names (e.g. {\"Bucket\": \"b\"}). Returns \
+the parsed response as a dict. When AWS answers with an error it raises \
+RuntimeError(\"<ErrorCode>: <message>\"): catch it with `except RuntimeError as e:` and read the \
 code with `str(e).split(':', 1)[0]`.
-- call_aws_async(...): same arguments, returns an awaitable; run calls in parallel with \
+- call_aws_async(...): the same arguments, returns an awaitable; run calls in parallel with \
 `results = await asyncio.gather(call_aws_async(...), call_aws_async(...))` (top-level await works).
-The value of the script's last expression is returned as JSON (`result`); print() output is \
-returned as `stdout`. A top-level `return` is not allowed: end the script with the expression to \
-return.
+The script's result is the value of its last expression (or of a top-level `return value`), \
+returned as JSON; print() output is returned as stdout.
 Supported: functions (defaults, *args, **kwargs, closures, lambdas, decorators), async def / \
 await, classes without inheritance, @dataclass, if/for/while/try/except/finally/with, \
-comprehensions, f-strings, int/float/str/bytes/list/tuple/dict/set, most builtins (len, range, \
-sorted, min, max, sum, enumerate, zip, map, filter, any, all, isinstance, ...), and the modules \
-json, re, math, datetime, base64, collections, itertools, functools, typing, dataclasses, \
-asyncio (gather, run), sys.
+comprehensions, f-strings, walrus, starred assignment, int/float/str/bytes/list/tuple/dict/set, \
+most builtins (len, range, sorted, min, max, sum, enumerate, zip, map, filter, any, all, \
+isinstance, ...), and the modules json, re, math, datetime (now() and today() work), base64, \
+collections, itertools, functools, typing, dataclasses, asyncio (gather, run), sys.
 Not supported: class inheritance, generators (yield), match statements, del, `async for` / \
-`async with`, starred expressions outside calls, imports of any other module (os gives only \
-an empty environment; open() and pathlib I/O raise PermissionError).
-Limits: 30 s wall clock by default (AWS calls included), 256 MiB memory, 1 MiB of printed \
-output, 100 AWS calls per script.";
+`async with`, eval/exec, and every other module (no time, random, boto3, os beyond an empty \
+getenv; open() and pathlib file access raise PermissionError).
+Limits (defaults): 30 s wall clock with AWS calls included, 256 MiB of memory, 1 MiB of printed \
+output, a 4 MiB result, 100 AWS calls per script.";

@@ -19,7 +19,11 @@ pub(crate) enum ToWorker {
     /// The answer to one [`FromWorker::Call`].
     Result { id: u32, value: Value },
     /// AWS (or the host) answered a call with an error.
-    Error { id: u32, code: String, message: String },
+    Error {
+        id: u32,
+        code: String,
+        message: String,
+    },
 }
 
 /// The script and its limits.

@@ -33,7 +33,11 @@ pub struct WorkerCommand {
 
 impl WorkerCommand {
     pub fn new(program: impl Into<PathBuf>) -> Self {
-        Self { program: program.into(), args: Vec::new(), env: Vec::new() }
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
     }
 
     /// The running executable, started with `args` (for example a hidden subcommand).
@@ -65,7 +69,8 @@ pub struct Sandbox {
     limits: Limits,
 }
 
-type HostFuture<'a> = Pin<Box<dyn Future<Output = (u32, Result<serde_json::Value, HostCallError>)> + Send + 'a>>;
+type HostFuture<'a> =
+    Pin<Box<dyn Future<Output = (u32, Result<serde_json::Value, HostCallError>)> + Send + 'a>>;
 
 /// What the run loop has gathered so far.
 struct Progress {
@@ -89,8 +94,14 @@ impl Sandbox {
     }
 
     /// Runs `code` with other limits (for example a caller-chosen timeout).
-    pub async fn run_with(&self, code: &str, host: &dyn AwsHost, limits: &Limits) -> Result<ScriptOutcome, ScriptError> {
-        let workdir = tempfile::tempdir().map_err(|e| ScriptError::Worker(format!("temporary directory: {e}")))?;
+    pub async fn run_with(
+        &self,
+        code: &str,
+        host: &dyn AwsHost,
+        limits: &Limits,
+    ) -> Result<ScriptOutcome, ScriptError> {
+        let workdir = tempfile::tempdir()
+            .map_err(|e| ScriptError::Worker(format!("temporary directory: {e}")))?;
         let mut command = Command::new(&self.worker.program);
         command
             .args(&self.worker.args)
@@ -101,10 +112,14 @@ impl Sandbox {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|e| ScriptError::Worker(format!("cannot start {}: {e}", self.worker.program.display())))?;
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        let mut child = command.spawn().map_err(|e| {
+            ScriptError::Worker(format!(
+                "cannot start {}: {e}",
+                self.worker.program.display()
+            ))
+        })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err(ScriptError::Worker("worker pipes missing".to_owned()));
         };
@@ -123,7 +138,10 @@ impl Sandbox {
             String::from_utf8_lossy(&buf).into_owned()
         });
 
-        let mut progress = Progress { stdout: String::new(), aws_calls: 0 };
+        let mut progress = Progress {
+            stdout: String::new(),
+            aws_calls: 0,
+        };
         let deadline = tokio::time::sleep(limits.timeout + DEADLINE_GRACE);
         tokio::pin!(deadline);
         let outcome = tokio::select! {
@@ -133,7 +151,11 @@ impl Sandbox {
         let result = match outcome {
             Ended::Done { result, dropped } => {
                 add_drop_marker(&mut progress.stdout, dropped);
-                Ok(ScriptOutcome { result, stdout: progress.stdout, aws_calls: progress.aws_calls })
+                Ok(ScriptOutcome {
+                    result,
+                    stdout: progress.stdout,
+                    aws_calls: progress.aws_calls,
+                })
             }
             Ended::Failed(failure) => {
                 add_drop_marker(&mut progress.stdout, failure.dropped_output_bytes);
@@ -170,7 +192,10 @@ impl Sandbox {
 
 /// How the conversation with the worker ended.
 enum Ended {
-    Done { result: serde_json::Value, dropped: u64 },
+    Done {
+        result: serde_json::Value,
+        dropped: u64,
+    },
     Failed(Failure),
     TimedOut,
     TooManyCalls,
@@ -180,7 +205,7 @@ enum Ended {
 }
 
 async fn converse(
-    mut stdin: ChildStdin,
+    stdin: ChildStdin,
     stdout: ChildStdout,
     code: &str,
     host: &dyn AwsHost,
@@ -194,22 +219,45 @@ async fn converse(
         max_output_bytes: limits.max_output_bytes,
         max_result_bytes: limits.max_result_bytes,
     });
-    if let Err(e) = write_message(&mut stdin, &start).await {
-        return Ended::Vanished(format!("sending the script: {e}"));
+    // Writes go through their own task: the worker reads its stdin only while it waits for an
+    // answer, so a large answer written inline could block this loop while the worker blocks
+    // on a full stdout pipe that this loop is no longer reading.
+    let (to_worker, mut outbox) = tokio::sync::mpsc::unbounded_channel::<ToWorker>();
+    let writer = tokio::spawn(async move {
+        let mut stdin = stdin;
+        while let Some(message) = outbox.recv().await {
+            if write_message(&mut stdin, &message).await.is_err() {
+                // The worker is gone; the read side notices and reports why.
+                break;
+            }
+        }
+    });
+    let _abort_writer = AbortOnDrop(writer);
+    if to_worker.send(start).is_err() {
+        return Ended::Vanished("the writer to the worker stopped".to_owned());
     }
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
     // A message is at most one result, one output chunk or one call, plus framing.
-    let max_line = limits.max_result_bytes.saturating_add(limits.max_output_bytes).saturating_add(64 * 1024);
+    let max_line = limits
+        .max_result_bytes
+        .saturating_add(limits.max_output_bytes)
+        .saturating_add(64 * 1024);
     let mut in_flight: FuturesUnordered<HostFuture<'_>> = FuturesUnordered::new();
     let mut queued: VecDeque<CallRequest> = VecDeque::new();
     let max_parallel = limits.max_parallel_calls.max(1);
     loop {
         while in_flight.len() < max_parallel {
-            let Some(call) = queued.pop_front() else { break };
+            let Some(call) = queued.pop_front() else {
+                break;
+            };
             tracing::debug!(service = %call.service, operation = %call.operation, "script AWS call");
             in_flight.push(Box::pin(async move {
-                (call.id, host.call_aws(call.service, call.operation, call.params, call.region).await)
+                (
+                    call.id,
+                    host.call_aws(call.service, call.operation, call.params, call.region)
+                        .await,
+                )
             }));
         }
         tokio::select! {
@@ -254,11 +302,20 @@ async fn converse(
                     Ok(value) => ToWorker::Result { id, value },
                     Err(HostCallError { code, message }) => ToWorker::Error { id, code, message },
                 };
-                if let Err(e) = write_message(&mut stdin, &message).await {
-                    return Ended::Vanished(format!("answering a call: {e}"));
+                if to_worker.send(message).is_err() {
+                    return Ended::Vanished("the writer to the worker stopped".to_owned());
                 }
             }
         }
+    }
+}
+
+/// Aborts a spawned task when dropped (the run ended or was cancelled).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -278,7 +335,11 @@ enum LineError {
 ///
 /// Cancel-safe (it runs inside `select!`): bytes move from the reader to `line` without an
 /// await in between, and `line` is cleared by the caller only once a whole line was handled.
-async fn read_line(reader: &mut BufReader<ChildStdout>, line: &mut Vec<u8>, max: usize) -> Result<bool, LineError> {
+async fn read_line(
+    reader: &mut BufReader<ChildStdout>,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> Result<bool, LineError> {
     loop {
         let available = reader.fill_buf().await.map_err(LineError::Io)?;
         if available.is_empty() {
@@ -304,18 +365,30 @@ fn add_drop_marker(stdout: &mut String, dropped: u64) {
         if !stdout.ends_with('\n') && !stdout.is_empty() {
             stdout.push('\n');
         }
-        stdout.push_str(&format!("[output truncated: {dropped} more bytes were printed]\n"));
+        stdout.push_str(&format!(
+            "[output truncated: {dropped} more bytes were printed]\n"
+        ));
     }
 }
 
 fn failure_error(failure: Failure, limits: &Limits, progress: Progress) -> ScriptError {
     let Progress { stdout, aws_calls } = progress;
     match failure.kind {
-        FailureKind::Timeout => ScriptError::Timeout { seconds: limits.timeout.as_secs(), stdout, aws_calls },
-        FailureKind::Memory => ScriptError::MemoryLimit { limit_bytes: limits.max_memory_bytes, stdout, aws_calls },
-        FailureKind::ResultTooLarge => {
-            ScriptError::ResultTooLarge { limit_bytes: limits.max_result_bytes, stdout, aws_calls }
-        }
+        FailureKind::Timeout => ScriptError::Timeout {
+            seconds: limits.timeout.as_secs(),
+            stdout,
+            aws_calls,
+        },
+        FailureKind::Memory => ScriptError::MemoryLimit {
+            limit_bytes: limits.max_memory_bytes,
+            stdout,
+            aws_calls,
+        },
+        FailureKind::ResultTooLarge => ScriptError::ResultTooLarge {
+            limit_bytes: limits.max_result_bytes,
+            stdout,
+            aws_calls,
+        },
         FailureKind::Internal => ScriptError::Worker(failure.message),
         FailureKind::Python => ScriptError::Python {
             exc_type: failure.exc_type,
@@ -358,14 +431,22 @@ fn crash_error(
         || stderr.contains("allocation of")
         || stderr.contains("exceeds the memory limit")
     {
-        return ScriptError::MemoryLimit { limit_bytes: limits.max_memory_bytes, stdout, aws_calls };
+        return ScriptError::MemoryLimit {
+            limit_bytes: limits.max_memory_bytes,
+            stdout,
+            aws_calls,
+        };
     }
     if stderr.contains("overflowed its stack") {
         return ScriptError::TooDeep { stdout, aws_calls };
     }
     #[cfg(unix)]
     if signal == Some(libc::SIGXCPU) {
-        return ScriptError::Timeout { seconds: limits.timeout.as_secs(), stdout, aws_calls };
+        return ScriptError::Timeout {
+            seconds: limits.timeout.as_secs(),
+            stdout,
+            aws_calls,
+        };
     }
     let how = match (code, signal) {
         (Some(c), _) => format!("exited with status {c}"),
@@ -379,4 +460,88 @@ fn crash_error(
     } else {
         format!("the worker {how} ({detail}): {stderr}")
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    fn progress() -> Progress {
+        Progress {
+            stdout: "partial".to_owned(),
+            aws_calls: 2,
+        }
+    }
+
+    #[test]
+    fn crashes_are_named_from_status_and_stderr() {
+        let limits = Limits::default();
+        // The counting allocator's exit status.
+        let oom = crash_error(
+            Some(ExitStatus::from_raw(65 << 8)),
+            "",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(
+            matches!(&oom, ScriptError::MemoryLimit { stdout, aws_calls: 2, .. } if stdout == "partial")
+        );
+        // Rust's abort on a refused allocation (address-space limit).
+        let abort = ExitStatus::from_raw(libc::SIGABRT);
+        let err = crash_error(
+            Some(abort),
+            "memory allocation of 4096 bytes failed\n",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(matches!(err, ScriptError::MemoryLimit { .. }), "{err:?}");
+        let err = crash_error(
+            Some(abort),
+            "thread 'script' has overflowed its stack\n",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(matches!(err, ScriptError::TooDeep { .. }), "{err:?}");
+        let err = crash_error(
+            Some(ExitStatus::from_raw(libc::SIGXCPU)),
+            "",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(
+            matches!(err, ScriptError::Timeout { seconds: 30, .. }),
+            "{err:?}"
+        );
+        let err = crash_error(
+            Some(ExitStatus::from_raw(libc::SIGSEGV)),
+            "boom",
+            "eof",
+            &limits,
+            progress(),
+        );
+        match err {
+            ScriptError::Worker(message) => {
+                assert!(
+                    message.contains("signal 11") && message.contains("boom"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dropped_output_gets_a_marker() {
+        let mut out = "abc".to_owned();
+        add_drop_marker(&mut out, 0);
+        assert_eq!(out, "abc");
+        add_drop_marker(&mut out, 12);
+        assert_eq!(out, "abc\n[output truncated: 12 more bytes were printed]\n");
+    }
 }

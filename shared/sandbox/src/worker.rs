@@ -13,13 +13,16 @@ use std::time::{Duration, Instant};
 
 use monty::{MontyRun, RunProgress};
 use monty_types::{
-    CompileOptions, DictPairs, ExcType, ExtFunctionResult, MontyDate, MontyDateTime, MontyException, MontyObject,
-    NameLookupResult, OsFunctionCall, PrintWriter, PrintWriterCallback, ResourceLimits, ResourceTracker,
+    CompileOptions, DictPairs, ExcType, ExtFunctionResult, MontyDate, MontyDateTime,
+    MontyException, MontyObject, NameLookupResult, OsFunctionCall, PrintWriter,
+    PrintWriterCallback, ResourceLimits, ResourceTracker,
 };
 use serde_json::Value;
 
 use crate::convert::{json_to_object, params_to_json, result_to_json};
-use crate::protocol::{CallRequest, Failure, FailureKind, FromWorker, MAX_LINE_BYTES, StartRequest, ToWorker};
+use crate::protocol::{
+    CallRequest, Failure, FailureKind, FromWorker, MAX_LINE_BYTES, StartRequest, ToWorker,
+};
 
 /// Stack of the interpreter thread: generous, since hostile nesting recurses in the parser.
 const INTERPRETER_STACK_BYTES: usize = 256 * 1024 * 1024;
@@ -76,7 +79,10 @@ pub fn worker_main() -> ! {
 macro_rules! set_rlimit {
     ($resource:expr, $value:expr) => {{
         let value = $value as libc::rlim_t;
-        let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+        let limit = libc::rlimit {
+            rlim_cur: value,
+            rlim_max: value,
+        };
         // SAFETY: `limit` is a valid, initialised rlimit that outlives the call.
         unsafe {
             libc::setrlimit($resource, &limit);
@@ -129,7 +135,11 @@ fn send(msg: &FromWorker) {
 fn read_message(input: &mut BufReader<Stdin>) -> Option<ToWorker> {
     let mut line = Vec::new();
     let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX);
-    let n = input.by_ref().take(limit).read_until(b'\n', &mut line).ok()?;
+    let n = input
+        .by_ref()
+        .take(limit)
+        .read_until(b'\n', &mut line)
+        .ok()?;
     if n == 0 {
         return None;
     }
@@ -147,7 +157,13 @@ struct Printer {
 
 impl Printer {
     fn new(max: usize) -> Self {
-        Self { pending: String::new(), sent_and_pending: 0, max, dropped: 0, last_flush: Instant::now() }
+        Self {
+            pending: String::new(),
+            sent_and_pending: 0,
+            max,
+            dropped: 0,
+            last_flush: Instant::now(),
+        }
     }
 
     fn push(&mut self, text: &str) {
@@ -172,7 +188,9 @@ impl Printer {
     fn flush(&mut self) {
         self.last_flush = Instant::now();
         if !self.pending.is_empty() {
-            send(&FromWorker::Output { text: std::mem::take(&mut self.pending) });
+            send(&FromWorker::Output {
+                text: std::mem::take(&mut self.pending),
+            });
         }
     }
 }
@@ -217,9 +235,16 @@ impl Answers {
     /// Blocks until at least one of `ids` is answered; returns every answered one.
     fn wait_any(&mut self, ids: &[u32]) -> Vec<(u32, ExtFunctionResult)> {
         loop {
-            let done: Vec<u32> = ids.iter().copied().filter(|id| self.ready.contains_key(id)).collect();
+            let done: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|id| self.ready.contains_key(id))
+                .collect();
             if !done.is_empty() {
-                return done.into_iter().filter_map(|id| self.ready.remove(&id).map(|r| (id, r))).collect();
+                return done
+                    .into_iter()
+                    .filter_map(|id| self.ready.remove(&id).map(|r| (id, r)))
+                    .collect();
             }
             self.receive_one();
         }
@@ -228,10 +253,12 @@ impl Answers {
     fn receive_one(&mut self) {
         match read_message(&mut self.input) {
             Some(ToWorker::Result { id, value }) => {
-                self.ready.insert(id, ExtFunctionResult::Return(json_to_object(&value)));
+                self.ready
+                    .insert(id, ExtFunctionResult::Return(json_to_object(&value)));
             }
             Some(ToWorker::Error { id, code, message }) => {
-                self.ready.insert(id, ExtFunctionResult::Error(aws_exception(&code, &message)));
+                self.ready
+                    .insert(id, ExtFunctionResult::Error(aws_exception(&code, &message)));
             }
             // The parent closed the pipe or broke the protocol: nothing left to do.
             Some(ToWorker::Start(_)) | None => std::process::exit(INTERNAL_EXIT_CODE),
@@ -250,7 +277,10 @@ const CALL_AWS_ASYNC: &str = "call_aws_async";
 
 fn run_script(start: StartRequest, input: BufReader<Stdin>) {
     let mut printer = Printer::new(start.max_output_bytes);
-    let mut answers = Answers { input, ready: HashMap::new() };
+    let mut answers = Answers {
+        input,
+        ready: HashMap::new(),
+    };
     let outcome = interpret(&start, &mut printer, &mut answers);
     printer.flush();
     let dropped = printer.dropped;
@@ -268,24 +298,46 @@ fn run_script(start: StartRequest, input: BufReader<Stdin>) {
                     dropped_output_bytes: dropped,
                 }));
             } else {
-                send(&FromWorker::Done { result, dropped_output_bytes: dropped });
+                send(&FromWorker::Done {
+                    result,
+                    dropped_output_bytes: dropped,
+                });
             }
         }
         Err(exc) => send(&FromWorker::Failed(failure(&exc, dropped))),
     }
 }
 
-fn interpret(start: &StartRequest, printer: &mut Printer, answers: &mut Answers) -> Result<MontyObject, MontyException> {
+fn interpret(
+    start: &StartRequest,
+    printer: &mut Printer,
+    answers: &mut Answers,
+) -> Result<MontyObject, MontyException> {
     let inputs = vec![CALL_AWS.to_owned(), CALL_AWS_ASYNC.to_owned()];
-    let runner = MontyRun::new(start.code.clone(), SCRIPT_NAME, inputs, CompileOptions::default())?;
+    let runner = MontyRun::new(
+        start.code.clone(),
+        SCRIPT_NAME,
+        inputs,
+        CompileOptions::default(),
+    )?;
     let limits = ResourceLimits::default()
         .max_duration(Duration::from_millis(start.timeout_ms))
         .max_memory(usize::try_from(start.max_memory_bytes).unwrap_or(usize::MAX));
     let functions = vec![
-        MontyObject::Function { name: CALL_AWS.to_owned(), docstring: Some(CALL_AWS_DOC.to_owned()) },
-        MontyObject::Function { name: CALL_AWS_ASYNC.to_owned(), docstring: Some(CALL_AWS_ASYNC_DOC.to_owned()) },
+        MontyObject::Function {
+            name: CALL_AWS.to_owned(),
+            docstring: Some(CALL_AWS_DOC.to_owned()),
+        },
+        MontyObject::Function {
+            name: CALL_AWS_ASYNC.to_owned(),
+            docstring: Some(CALL_AWS_ASYNC_DOC.to_owned()),
+        },
     ];
-    let mut progress = runner.start(functions, ResourceTracker::new(limits), PrintWriter::Callback(printer))?;
+    let mut progress = runner.start(
+        functions,
+        ResourceTracker::new(limits),
+        PrintWriter::Callback(printer),
+    )?;
     loop {
         progress = match progress {
             RunProgress::Complete(value) => return Ok(value),
@@ -293,7 +345,10 @@ fn interpret(start: &StartRequest, printer: &mut Printer, answers: &mut Answers)
                 let name = call.function_name.as_str();
                 if call.object_id.is_some() || (name != CALL_AWS && name != CALL_AWS_ASYNC) {
                     let name = call.function_name.clone();
-                    call.resume(ExtFunctionResult::NotFound(name), PrintWriter::Callback(printer))?
+                    call.resume(
+                        ExtFunctionResult::NotFound(name),
+                        PrintWriter::Callback(printer),
+                    )?
                 } else {
                     match parse_call(call.call_id, &call.args, &call.kwargs) {
                         Err(exc) => call.resume(exc, PrintWriter::Callback(printer))?,
@@ -317,7 +372,9 @@ fn interpret(start: &StartRequest, printer: &mut Printer, answers: &mut Answers)
                 let results = answers.wait_any(&ids);
                 pending.resume(results, PrintWriter::Callback(printer))?
             }
-            RunProgress::NameLookup(lookup) => lookup.resume(NameLookupResult::Undefined, PrintWriter::Callback(printer))?,
+            RunProgress::NameLookup(lookup) => {
+                lookup.resume(NameLookupResult::Undefined, PrintWriter::Callback(printer))?
+            }
             RunProgress::OsCall(os) => {
                 let result = os_call(&os.function_call);
                 os.resume(result, PrintWriter::Callback(printer))?
@@ -335,7 +392,10 @@ fn parse_call(
     const NAMES: [&str; 4] = ["service", "operation", "params", "region"];
     let type_error = |msg: String| MontyException::new(ExcType::TypeError, Some(msg));
     if args.len() > NAMES.len() {
-        return Err(type_error(format!("call_aws() takes at most 4 arguments ({} given)", args.len())));
+        return Err(type_error(format!(
+            "call_aws() takes at most 4 arguments ({} given)",
+            args.len()
+        )));
     }
     let mut slots: [Option<&MontyObject>; 4] = [None; 4];
     for (slot, arg) in slots.iter_mut().zip(args) {
@@ -346,10 +406,14 @@ fn parse_call(
             return Err(type_error("call_aws() keywords must be strings".to_owned()));
         };
         let Some(index) = NAMES.iter().position(|n| n == key) else {
-            return Err(type_error(format!("call_aws() got an unexpected keyword argument '{key}'")));
+            return Err(type_error(format!(
+                "call_aws() got an unexpected keyword argument '{key}'"
+            )));
         };
         if slots[index].is_some() {
-            return Err(type_error(format!("call_aws() got multiple values for argument '{key}'")));
+            return Err(type_error(format!(
+                "call_aws() got multiple values for argument '{key}'"
+            )));
         }
         slots[index] = Some(value);
     }
@@ -357,7 +421,10 @@ fn parse_call(
         match slots[index] {
             Some(MontyObject::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
             None | Some(MontyObject::None) if !required => Ok(None),
-            None => Err(type_error(format!("call_aws() missing required argument: '{}'", NAMES[index]))),
+            None => Err(type_error(format!(
+                "call_aws() missing required argument: '{}'",
+                NAMES[index]
+            ))),
             Some(other) => Err(type_error(format!(
                 "call_aws() argument '{}' must be a non-empty str, not {}",
                 NAMES[index],
@@ -370,17 +437,32 @@ fn parse_call(
     let region = text(3, false)?;
     let params = match slots[2] {
         None | Some(MontyObject::None) => Value::Object(serde_json::Map::new()),
-        Some(obj @ MontyObject::Dict(_)) => params_to_json(obj).map_err(|e| type_error(format!("call_aws(): {e}")))?,
-        Some(other) => return Err(type_error(format!("call_aws() argument 'params' must be a dict, not {}", other.py_repr()))),
+        Some(obj @ MontyObject::Dict(_)) => {
+            params_to_json(obj).map_err(|e| type_error(format!("call_aws(): {e}")))?
+        }
+        Some(other) => {
+            return Err(type_error(format!(
+                "call_aws() argument 'params' must be a dict, not {}",
+                other.py_repr()
+            )));
+        }
     };
-    Ok(CallRequest { id, service, operation, params, region })
+    Ok(CallRequest {
+        id,
+        service,
+        operation,
+        params,
+        region,
+    })
 }
 
 /// The sandbox has no files and an empty environment; the clock is allowed.
 fn os_call(call: &OsFunctionCall) -> ExtFunctionResult {
     match call {
         OsFunctionCall::Getenv(args) => ExtFunctionResult::Return(args.default.clone()),
-        OsFunctionCall::GetEnviron => ExtFunctionResult::Return(MontyObject::Dict(DictPairs::from(Vec::new()))),
+        OsFunctionCall::GetEnviron => {
+            ExtFunctionResult::Return(MontyObject::Dict(DictPairs::from(Vec::new())))
+        }
         OsFunctionCall::DateToday => {
             let now = time::OffsetDateTime::now_utc();
             ExtFunctionResult::Return(MontyObject::Date(MontyDate {
@@ -458,7 +540,12 @@ fn shorten(text: &str, max: usize) -> String {
     while !text.is_char_boundary(tail) {
         tail += 1;
     }
-    format!("{} [... {} bytes ...] {}", &text[..head], tail - head, &text[tail..])
+    format!(
+        "{} [... {} bytes ...] {}",
+        &text[..head],
+        tail - head,
+        &text[tail..]
+    )
 }
 
 const CALL_AWS_DOC: &str = "call_aws(service, operation, params=None, region=None) -> dict: one AWS API call, \
