@@ -11,13 +11,14 @@
 //! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
 //! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
-//! botocore does. Sending builds on it.
+//! botocore does; [`response`] parses answers into what the AWS CLI prints. Sending builds on it.
 
 pub mod cli_table;
 pub mod command;
 pub mod endpoints;
 pub mod names;
 pub mod params;
+pub mod response;
 pub mod serialize;
 pub mod shorthand;
 pub mod sign;
