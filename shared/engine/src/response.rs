@@ -72,10 +72,24 @@ pub fn parse_response_with(
     options: &ParseOptions,
 ) -> Result<Map<String, Value>, ResponseError> {
     let proto = Proto::of(model)?;
+    let expires = s3_expires(model, operation, raw.headers);
+    let kept: Vec<(String, String)>;
+    let headers = match &expires {
+        Some((_, true)) => {
+            kept = raw
+                .headers
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("Expires"))
+                .cloned()
+                .collect();
+            &kept[..]
+        }
+        _ => raw.headers,
+    };
     let p = Parser {
         model,
         proto,
-        headers: raw.headers,
+        headers,
     };
     let mut status = raw.status;
     if model.service_name == "s3" && looks_like_s3_200_error(&p, operation, raw) {
@@ -104,6 +118,9 @@ pub fn parse_response_with(
         None => Map::new(),
         Some(output) => p.success(output, raw)?,
     };
+    if let Some((value, _)) = expires {
+        out.insert("ExpiresString".into(), Value::String(value));
+    }
     after_call(&p, operation, raw, options, &mut out);
     Ok(out)
 }
@@ -1081,30 +1098,29 @@ fn after_call(
             *out = o;
         }
     }
-    if service == "s3" {
-        expires_string(p, op, out);
-    }
 }
 
-/// botocore's `handle_expires_header`: the raw `Expires` header is also shown as
-/// `ExpiresString`, and `Expires` is dropped when it is not a timestamp.
-fn expires_string(p: &Parser<'_, '_>, op: &Operation, out: &mut Map<String, Value>) {
-    let Some(output) = op.output.as_ref().and_then(|o| p.model.shape(&o.shape)) else {
-        return;
-    };
+/// botocore's `handle_expires_header`: for S3 outputs with the modelled `Expires` header, the
+/// raw header value (shown as `ExpiresString`), and whether it must be dropped before parsing
+/// because it is not a timestamp.
+fn s3_expires(model: &ServiceModel, op: &Operation, headers: &[(String, String)]) -> Option<(String, bool)> {
+    if model.service_name != "s3" {
+        return None;
+    }
+    let output = model.shape(&op.output.as_ref()?.shape)?;
     let has = output
         .members
         .values()
         .any(|r| r.shape == "Expires" && r.location_name.as_deref() == Some("Expires"));
     if !has {
-        return;
+        return None;
     }
-    if let Some(raw) = p.header("Expires") {
-        if iso_timestamp(&Value::String(raw.clone())).is_err() {
-            out.shift_remove("Expires");
-        }
-        out.insert("ExpiresString".into(), Value::String(raw));
-    }
+    let raw = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Expires"))
+        .map(|(_, v)| v.clone())?;
+    let bad = iso_timestamp(&Value::String(raw.clone())).is_err();
+    Some((raw, bad))
 }
 
 fn decode_list(out: &mut Map<String, Value>, top: &[&str], nested: &[(&str, &str)]) {
