@@ -125,14 +125,15 @@ pub fn parse_response_with(
     Ok(out)
 }
 
-/// The output member that is a streaming blob (S3 `GetObject`'s `Body`, Lambda `Invoke`'s
-/// `Payload`): the CLI writes it to the outfile and leaves it out of the printed JSON.
+/// The output member botocore streams (S3 `GetObject`'s `Body`, Lambda `Invoke`'s `Payload`):
+/// a blob payload, marked streaming or not. The CLI writes it to the outfile and leaves it out
+/// of the printed JSON; [`parse_response`] leaves it out too.
 pub fn streaming_member(model: &ServiceModel, operation: &Operation) -> Option<String> {
     let output = model.shape(&operation.output.as_ref()?.shape)?;
     let payload = output.payload.as_deref()?;
     let member = output.members.get(payload)?;
     let target = model.shape(&member.shape)?;
-    (target.kind == "blob" && (member.streaming || target.streaming)).then(|| payload.to_owned())
+    (target.kind == "blob").then(|| payload.to_owned())
 }
 
 const THROTTLING_CODES: [&str; 14] = [
@@ -352,10 +353,10 @@ impl<'m> Parser<'m, '_> {
                 return Ok(parsed);
             }
             match m.shape.kind.as_str() {
-                "string" | "blob" => {
-                    if !(m.r.streaming || m.shape.streaming) {
-                        parsed.insert(payload.to_owned(), Value::String(utf8(raw.body)));
-                    }
+                // A blob payload is streamed to the outfile, never printed.
+                "blob" => {}
+                "string" => {
+                    parsed.insert(payload.to_owned(), Value::String(utf8(raw.body)));
                 }
                 _ => {
                     let value = self.rest_body(m, raw.body)?;
@@ -489,9 +490,7 @@ impl<'m> Parser<'m, '_> {
                         })
                         .collect::<Result<Vec<_>, _>>()
                         .map(Value::Array),
-                    Value::String(s) if m.location() == Some("header") => {
-                        self.header_value(m, s)
-                    }
+                    Value::String(s) if m.location() == Some("header") => self.header_value(m, s),
                     other => Err(malformed(format!(
                         "{} expects a list, got {other}",
                         m.shape_name
@@ -499,9 +498,9 @@ impl<'m> Parser<'m, '_> {
                 }
             }
             "map" => {
-                let obj = v.as_object().ok_or_else(|| {
-                    malformed(format!("{} expects an object", m.shape_name))
-                })?;
+                let obj = v
+                    .as_object()
+                    .ok_or_else(|| malformed(format!("{} expects an object", m.shape_name)))?;
                 let value_ref = shape
                     .value
                     .as_deref()
@@ -600,10 +599,7 @@ impl<'m> Parser<'m, '_> {
                 let mut out = Map::new();
                 for (name, r) in &shape.members {
                     let member = self.resolve(r)?;
-                    if matches!(
-                        member.location(),
-                        Some("header" | "headers" | "statusCode")
-                    ) {
+                    if matches!(member.location(), Some("header" | "headers" | "statusCode")) {
                         continue;
                     }
                     let key = xml_member_key(self, member, name)?;
@@ -736,8 +732,8 @@ impl<'m> Parser<'m, '_> {
                         let root = doc.root_element();
                         let tree = xml_tree(root);
                         let mut fields = ErrorFields::default();
-                        let is_s3 =
-                            root.tag_name().namespace().is_none() && root.tag_name().name() == "Error";
+                        let is_s3 = root.tag_name().namespace().is_none()
+                            && root.tag_name().name() == "Error";
                         if is_s3 {
                             fields.code = py_str(tree.get("Code"));
                             fields.message = py_str(tree.get("Message"));
@@ -884,7 +880,10 @@ fn xml_tree(node: roxmltree::Node<'_, '_>) -> Map<String, Value> {
     out
 }
 
-fn children_named<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Vec<roxmltree::Node<'a, 'i>> {
+fn children_named<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    name: &str,
+) -> Vec<roxmltree::Node<'a, 'i>> {
     node.children()
         .filter(|c| c.is_element() && c.tag_name().name() == name)
         .collect()
@@ -984,24 +983,28 @@ fn looks_like_s3_200_error(p: &Parser<'_, '_>, op: &Operation, raw: &RawResponse
     let Some(output) = op.output.as_ref().and_then(|o| p.model.shape(&o.shape)) else {
         return false;
     };
-    let event_stream = output.members.values().any(|r| {
-        p.model
-            .shape(&r.shape)
-            .is_some_and(|s| s.eventstream)
-    });
+    let event_stream = output
+        .members
+        .values()
+        .any(|r| p.model.shape(&r.shape).is_some_and(|s| s.eventstream));
     if event_stream {
         return false;
     }
     if let Some(payload) = &output.payload
-        && let Some(target) = output.members.get(payload).and_then(|r| p.model.shape(&r.shape))
+        && let Some(target) = output
+            .members
+            .get(payload)
+            .and_then(|r| p.model.shape(&r.shape))
         && matches!(target.kind.as_str(), "blob" | "string")
     {
         return false;
     }
     let text = utf8(raw.body);
     match roxmltree::Document::parse(&text) {
-        Ok(doc) => doc.root_element().tag_name().name() == "Error"
-            && doc.root_element().tag_name().namespace().is_none(),
+        Ok(doc) => {
+            doc.root_element().tag_name().name() == "Error"
+                && doc.root_element().tag_name().namespace().is_none()
+        }
         Err(_) => true,
     }
 }
@@ -1103,7 +1106,11 @@ fn after_call(
 /// botocore's `handle_expires_header`: for S3 outputs with the modelled `Expires` header, the
 /// raw header value (shown as `ExpiresString`), and whether it must be dropped before parsing
 /// because it is not a timestamp.
-fn s3_expires(model: &ServiceModel, op: &Operation, headers: &[(String, String)]) -> Option<(String, bool)> {
+fn s3_expires(
+    model: &ServiceModel,
+    op: &Operation,
+    headers: &[(String, String)],
+) -> Option<(String, bool)> {
     if model.service_name != "s3" {
         return None;
     }
@@ -1167,7 +1174,9 @@ fn decode_policies<'m>(p: &Parser<'m, '_>, m: Member<'m>, value: &mut Value) {
             let (Value::Array(items), Some(item_ref)) = (value, m.shape.member.as_deref()) else {
                 return;
             };
-            let Ok(item) = p.resolve(item_ref) else { return };
+            let Ok(item) = p.resolve(item_ref) else {
+                return;
+            };
             for v in items {
                 decode_policies(p, item, v);
             }
@@ -1262,7 +1271,12 @@ fn epoch_iso(value: f64) -> Option<String> {
 }
 
 /// Python's `isoformat()`: microseconds only when non-zero, the offset when aware.
-fn iso_format(date: time::Date, hms: (u8, u8, u8), micros: u32, offset_secs: Option<i32>) -> String {
+fn iso_format(
+    date: time::Date,
+    hms: (u8, u8, u8),
+    micros: u32,
+    offset_secs: Option<i32>,
+) -> String {
     let mut s = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         date.year(),
@@ -1388,7 +1402,10 @@ fn parse_offset(s: &str) -> Option<Option<i32>> {
     let body = t[1..].replace(':', "");
     let (h, m) = match body.len() {
         2 => (body.parse::<i32>().ok()?, 0),
-        4 => (body[..2].parse::<i32>().ok()?, body[2..].parse::<i32>().ok()?),
+        4 => (
+            body[..2].parse::<i32>().ok()?,
+            body[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     Some(Some(sign * (h * 3600 + m * 60)))
@@ -1499,5 +1516,447 @@ fn reason_phrase(status: u16) -> &'static str {
         510 => "Not Extended",
         511 => "Network Authentication Required",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A one-operation model of `protocol` whose output is `Out`, from JSON shapes.
+    fn model(protocol: &str, shapes: Value) -> (ServiceModel, Operation) {
+        let shapes: BTreeMap<String, Shape> = serde_json::from_value(shapes).expect("shapes");
+        let op: Operation = serde_json::from_value(serde_json::json!({
+            "name": "Op", "http": {"method": "GET", "requestUri": "/"},
+            "output": {"shape": "Out", "resultWrapper": "OpResult"}
+        }))
+        .expect("operation");
+        let metadata =
+            serde_json::from_value(serde_json::json!({"protocol": protocol})).expect("metadata");
+        let m = ServiceModel {
+            service_name: "test".into(),
+            metadata,
+            operations: BTreeMap::from([("Op".into(), op.clone())]),
+            shapes,
+            documentation: None,
+            paginators: BTreeMap::new(),
+            waiters: BTreeMap::new(),
+        };
+        (m, op)
+    }
+
+    fn parse(
+        m: &(ServiceModel, Operation),
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Value, ResponseError> {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let raw = RawResponse {
+            status,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        parse_response(&m.0, &m.1, &raw).map(Value::Object)
+    }
+
+    fn service_error(r: Result<Value, ResponseError>) -> ServiceError {
+        match r {
+            Err(ResponseError::Service(e)) => e,
+            other => panic!("expected a service error, got {other:?}"),
+        }
+    }
+
+    fn xml_shapes() -> Value {
+        serde_json::json!({
+            "Out": {"type": "structure", "members": {
+                "Flat": {"shape": "Names", "flattened": true, "locationName": "name"},
+                "Wrapped": {"shape": "Ints", "locationName": "ints"},
+                "Attrs": {"shape": "Attrs", "flattened": true, "locationName": "Attribute"},
+                "Tags": {"shape": "Tags"},
+                "Grantee": {"shape": "Grantee"},
+                "Count": {"shape": "Int"},
+                "Ratio": {"shape": "Double"},
+                "On": {"shape": "Bool"},
+                "When": {"shape": "Time"},
+                "Missing": {"shape": "Str"}
+            }},
+            "Names": {"type": "list", "member": {"shape": "Str"}},
+            "Ints": {"type": "list", "member": {"shape": "Int", "locationName": "i"}},
+            "Attrs": {"type": "map", "key": {"shape": "Str", "locationName": "Name"},
+                      "value": {"shape": "Str", "locationName": "Value"}},
+            "Tags": {"type": "map", "key": {"shape": "Str"}, "value": {"shape": "Int"}},
+            "Grantee": {"type": "structure", "members": {
+                "Type": {"shape": "Str", "xmlAttribute": true, "locationName": "xsi:type"},
+                "ID": {"shape": "Str"}
+            }},
+            "Str": {"type": "string"}, "Int": {"type": "integer"}, "Double": {"type": "double"},
+            "Bool": {"type": "boolean"}, "Time": {"type": "timestamp"}
+        })
+    }
+
+    #[test]
+    fn query_xml_flattened_lists_and_maps_wrappers_and_attributes() {
+        let m = model("query", xml_shapes());
+        let body = r#"<OpResponse xmlns="urn:x"><OpResult>
+            <name>a</name><name>b</name>
+            <ints><i>1</i><i>2</i></ints>
+            <Attribute><Name>k1</Name><Value>v1</Value></Attribute>
+            <Attribute><Name>k2</Name><Value/></Attribute>
+            <Tags><entry><key>x</key><value>7</value></entry></Tags>
+            <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>id1</ID></Grantee>
+            <Count>42</Count><Ratio>1</Ratio><On>true</On>
+            <When>2024-01-02T03:04:05.5Z</When>
+        </OpResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></OpResponse>"#;
+        let got = parse(&m, 200, &[], body).expect("parsed");
+        assert_eq!(
+            got,
+            serde_json::json!({
+                "Flat": ["a", "b"], "Wrapped": [1, 2],
+                "Attrs": {"k1": "v1", "k2": ""}, "Tags": {"x": 7},
+                "Grantee": {"Type": "CanonicalUser", "ID": "id1"},
+                "Count": 42, "Ratio": 1.0, "On": true,
+                "When": "2024-01-02T03:04:05.500000+00:00"
+            })
+        );
+        // Model order, not document order, and a double stays a float.
+        let keys: Vec<&String> = got.as_object().expect("object").keys().collect();
+        assert_eq!(keys[0], "Flat");
+        assert!(got["Ratio"].is_f64());
+    }
+
+    #[test]
+    fn a_single_flattened_element_is_still_a_list() {
+        let m = model("query", xml_shapes());
+        let body = "<R><OpResult><name>only</name><ints/></OpResult></R>";
+        let got = parse(&m, 200, &[], body).expect("parsed");
+        assert_eq!(got, serde_json::json!({"Flat": ["only"], "Wrapped": []}));
+    }
+
+    #[test]
+    fn query_errors_and_empty_messages() {
+        let m = model("query", xml_shapes());
+        let e = service_error(parse(
+            &m,
+            400,
+            &[],
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message/></Error><RequestId>q1</RequestId></ErrorResponse>",
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("Throttling", "None")
+        );
+        assert_eq!(e.request_id.as_deref(), Some("q1"));
+        assert!(is_throttling(&e) && is_retryable(&e));
+        assert_eq!(
+            e.to_string(),
+            "An error occurred (Throttling) when calling the Op operation: None"
+        );
+        let e = service_error(parse(
+            &m,
+            400,
+            &[],
+            "<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>",
+        ));
+        assert_eq!(e.message, "Unknown");
+        assert!(!is_retryable(&e));
+    }
+
+    #[test]
+    fn ec2_errors_and_generic_5xx() {
+        let m = model("ec2", xml_shapes());
+        let e = service_error(parse(
+            &m,
+            400,
+            &[],
+            "<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code><Message>nope</Message></Error></Errors><RequestID>e1</RequestID></Response>",
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("InvalidVpcID.NotFound", "nope")
+        );
+        assert_eq!(e.request_id.as_deref(), Some("e1"));
+        let e = service_error(parse(&m, 503, &[], "  "));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("503", "Service Unavailable")
+        );
+        assert!(is_retryable(&e) && !is_throttling(&e));
+        let e = service_error(parse(&m, 500, &[], "<html><body>oops</body></html>"));
+        assert_eq!(e.code, "500");
+    }
+
+    fn rest_shapes() -> Value {
+        serde_json::json!({
+            "Out": {"type": "structure", "members": {
+                "Status": {"shape": "Int", "location": "statusCode"},
+                "Size": {"shape": "Long", "location": "header", "locationName": "Content-Length"},
+                "Modified": {"shape": "Time", "location": "header", "locationName": "Last-Modified"},
+                "Flag": {"shape": "Bool", "location": "header", "locationName": "x-flag"},
+                "Doc": {"shape": "JsonStr", "location": "header", "locationName": "x-doc", "jsonvalue": true},
+                "Meta": {"shape": "Meta", "location": "headers", "locationName": "x-amz-meta-"},
+                "Items": {"shape": "Names"},
+                "Created": {"shape": "Time"},
+                "Ratio": {"shape": "Double"},
+                "Count": {"shape": "Int"}
+            }},
+            "Meta": {"type": "map", "key": {"shape": "Str"}, "value": {"shape": "Str"}},
+            "Names": {"type": "list", "member": {"shape": "Str"}},
+            "JsonStr": {"type": "string"},
+            "Str": {"type": "string"}, "Int": {"type": "integer"}, "Long": {"type": "long"},
+            "Double": {"type": "double"}, "Bool": {"type": "boolean"}, "Time": {"type": "timestamp"}
+        })
+    }
+
+    #[test]
+    fn rest_json_headers_status_and_typed_body() {
+        let m = model("rest-json", rest_shapes());
+        let doc = base64::engine::general_purpose::STANDARD.encode(r#"{"b": 1, "a": [true]}"#);
+        let got = parse(
+            &m,
+            201,
+            &[
+                ("content-length", "12"),
+                ("last-modified", "Tue, 02 Jan 2024 03:04:05 GMT"),
+                ("X-Flag", "TRUE"),
+                ("x-doc", &doc),
+                ("x-amz-meta-Owner", "me"),
+            ],
+            r#"{"Created": 1700000000.25, "Ratio": 2, "Count": 3.0, "Items": ["x", null]}"#,
+        )
+        .expect("parsed");
+        assert_eq!(
+            got,
+            serde_json::json!({
+                "Status": 201, "Size": 12, "Modified": "2024-01-02T03:04:05+00:00",
+                "Flag": true, "Doc": {"b": 1, "a": [true]}, "Meta": {"Owner": "me"},
+                "Items": ["x", null], "Created": "2023-11-14T22:13:20.250000+00:00",
+                "Ratio": 2.0, "Count": 3
+            })
+        );
+        assert!(got["Ratio"].is_f64() && got["Count"].is_i64());
+    }
+
+    #[test]
+    fn empty_bodies_give_only_what_headers_carry() {
+        let m = model("rest-json", rest_shapes());
+        let got = parse(&m, 200, &[], "").expect("parsed");
+        assert_eq!(got, serde_json::json!({"Status": 200, "Meta": {}}));
+        let m = model("rest-xml", rest_shapes());
+        let got = parse(&m, 204, &[], "").expect("parsed");
+        assert_eq!(got, serde_json::json!({"Status": 204, "Meta": {}}));
+        let m = model("json", rest_shapes());
+        assert_eq!(
+            parse(&m, 200, &[], "").expect("parsed"),
+            serde_json::json!({})
+        );
+    }
+
+    #[test]
+    fn json_scalars_pass_through_and_errors_strip_prefixes() {
+        let m = model("json", rest_shapes());
+        // The json protocol keeps numbers as sent (botocore does not convert them).
+        let got = parse(
+            &m,
+            200,
+            &[],
+            r#"{"Ratio": 2, "Count": 3.0, "Created": 1e9}"#,
+        )
+        .expect("parsed");
+        assert_eq!(
+            got,
+            serde_json::json!({"Created": "2001-09-09T01:46:40+00:00", "Ratio": 2, "Count": 3.0})
+        );
+        let e = service_error(parse(
+            &m,
+            400,
+            &[("x-amzn-RequestId", "j1")],
+            r#"{"__type": "com.amazon.coral#ResourceNotFoundException:extra", "Message": "gone"}"#,
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ResourceNotFoundException", "gone")
+        );
+        assert_eq!(e.request_id.as_deref(), Some("j1"));
+        let e = service_error(parse(
+            &m,
+            400,
+            &[(
+                "x-amzn-query-error",
+                "AWS.SimpleQueueService.NonExistentQueue;Sender",
+            )],
+            r#"{"__type": "QueueDoesNotExist", "message": "m"}"#,
+        ));
+        assert_eq!(e.code, "AWS.SimpleQueueService.NonExistentQueue");
+        let e = service_error(parse(&m, 413, &[], "not json"));
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("413", "not json"));
+    }
+
+    #[test]
+    fn rest_json_error_code_from_header_then_body() {
+        let m = model("rest-json", rest_shapes());
+        let e = service_error(parse(
+            &m,
+            404,
+            &[(
+                "X-Amzn-ErrorType",
+                "ResourceNotFoundException:http://internal/",
+            )],
+            r#"{"message": "no"}"#,
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ResourceNotFoundException", "no")
+        );
+        let e = service_error(parse(
+            &m,
+            429,
+            &[],
+            r#"{"code": "TooManyRequestsException"}"#,
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("TooManyRequestsException", "")
+        );
+        assert!(is_throttling(&e));
+    }
+
+    #[test]
+    fn rest_xml_errors_s3_and_others() {
+        let m = model("rest-xml", rest_shapes());
+        let e = service_error(parse(&m, 404, &[("x-amz-request-id", "s1")], ""));
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("404", "Not Found"));
+        assert_eq!(e.request_id.as_deref(), Some("s1"));
+        let e = service_error(parse(
+            &m,
+            400,
+            &[],
+            "<ErrorResponse xmlns=\"urn:r53\"><Error><Code>InvalidInput</Code></Error><RequestId>r</RequestId></ErrorResponse>",
+        ));
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidInput", ""));
+        let e = service_error(parse(
+            &m,
+            400,
+            &[],
+            "<Error><Code>SlowDown</Code><Message>m</Message></Error>",
+        ));
+        assert_eq!(e.code, "SlowDown");
+        assert!(is_retryable(&e));
+        let e = service_error(parse(&m, 400, &[], "<broken"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("400", "Bad Request")
+        );
+        // A 300 is raised with nothing parsed, as botocore's client does.
+        let e = service_error(parse(&m, 300, &[], ""));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("Unknown", "Unknown")
+        );
+    }
+
+    #[test]
+    fn s3_permanent_redirect_gets_the_cli_hint() {
+        let mut err = ErrorFields {
+            code: Some("PermanentRedirect".into()),
+            message: Some("Please send all future requests to this endpoint.".into()),
+            endpoint: Some("b.s3.eu-west-1.amazonaws.com".into()),
+            request_id: None,
+        };
+        enhance_s3_error(&mut err);
+        let msg = err.message.expect("message");
+        assert!(msg.starts_with(
+            "Please send all future requests to this endpoint: b.s3.eu-west-1.amazonaws.com\nYou can fix"
+        ));
+    }
+
+    #[test]
+    fn timestamps_print_as_python_isoformat() {
+        let cases = [
+            (serde_json::json!(1700000000), "2023-11-14T22:13:20+00:00"),
+            (
+                serde_json::json!(1700000000.5),
+                "2023-11-14T22:13:20.500000+00:00",
+            ),
+            (
+                serde_json::json!(1796159914.07575),
+                "2026-12-01T21:18:34.075750+00:00",
+            ),
+            (
+                serde_json::json!(0.000001),
+                "1970-01-01T00:00:00.000001+00:00",
+            ),
+            (serde_json::json!(-1.5), "1969-12-31T23:59:58.500000+00:00"),
+            (serde_json::json!("1700000000"), "2023-11-14T22:13:20+00:00"),
+            (
+                serde_json::json!("2024-01-02T03:04:05Z"),
+                "2024-01-02T03:04:05+00:00",
+            ),
+            (
+                serde_json::json!("2024-01-02T03:04:05.123456789Z"),
+                "2024-01-02T03:04:05.123456+00:00",
+            ),
+            (
+                serde_json::json!("2024-01-02T08:34:05+05:30"),
+                "2024-01-02T08:34:05+05:30",
+            ),
+            (
+                serde_json::json!("2024-01-02T03:04:05-0800"),
+                "2024-01-02T03:04:05-08:00",
+            ),
+            (
+                serde_json::json!("2024-01-02T03:04:05"),
+                "2024-01-02T03:04:05",
+            ),
+            (
+                serde_json::json!("2024-01-02 03:04:05.100"),
+                "2024-01-02T03:04:05.100000",
+            ),
+            (
+                serde_json::json!("20240102T030405Z"),
+                "2024-01-02T03:04:05+00:00",
+            ),
+            (serde_json::json!("2024-01-02"), "2024-01-02T00:00:00"),
+            (
+                serde_json::json!("Tue, 02 Jan 2024 03:04:05 GMT"),
+                "2024-01-02T03:04:05+00:00",
+            ),
+            (
+                serde_json::json!("02 Jan 2024 03:04:05 +0100"),
+                "2024-01-02T03:04:05+01:00",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(iso_timestamp(&input).expect("parses"), want, "{input}");
+        }
+        assert!(iso_timestamp(&serde_json::json!("not a date")).is_err());
+        assert!(iso_timestamp(&serde_json::json!("2024-13-01T00:00:00Z")).is_err());
+    }
+
+    #[test]
+    fn percent_and_base64_helpers_follow_python() {
+        assert_eq!(unquote("a%2Fb%20c+d%zz%C3%A9%"), "a/b c+d%zz\u{e9}%");
+        assert_eq!(lenient_base64("aGVs\nbG8="), Some(b"hello".to_vec()));
+        assert_eq!(lenient_base64("abc"), None);
+    }
+
+    #[test]
+    fn streaming_members_are_named() {
+        let models = aws_models::models();
+        let s3 = models.service("s3").expect("s3");
+        let get = s3.operation("GetObject").expect("op");
+        assert_eq!(streaming_member(&s3, get).as_deref(), Some("Body"));
+        let policy = s3.operation("GetBucketPolicy").expect("op");
+        assert_eq!(streaming_member(&s3, policy), None);
+        let lambda = models.service("lambda").expect("lambda");
+        let invoke = lambda.operation("Invoke").expect("op");
+        assert_eq!(
+            streaming_member(&lambda, invoke).as_deref(),
+            Some("Payload")
+        );
     }
 }

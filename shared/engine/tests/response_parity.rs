@@ -76,7 +76,9 @@ fn check(case: &Value) -> Result<(), String> {
             let text = expected["text"].as_str().unwrap_or_default();
             let want_text = match text.find(" (reached max retries: ") {
                 Some(start) => {
-                    let end = text[start..].find("):").map_or(text.len(), |e| start + e + 1);
+                    let end = text[start..]
+                        .find("):")
+                        .map_or(text.len(), |e| start + e + 1);
                     format!("{}{}", &text[..start], &text[end..])
                 }
                 None => text.to_owned(),
@@ -108,9 +110,7 @@ fn responses_parse_to_what_the_cli_prints() {
             case["service"].as_str().unwrap_or_default(),
             case["operation"].as_str().unwrap_or_default(),
         );
-        let known = KNOWN_DIVERGENCES
-            .iter()
-            .any(|(s, o, _)| (*s, *o) == key);
+        let known = KNOWN_DIVERGENCES.iter().any(|(s, o, _)| (*s, *o) == key);
         match check(case) {
             Ok(()) if known => failures.push(format!(
                 "{}.{} is listed as a divergence but now matches",
