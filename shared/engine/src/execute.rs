@@ -330,6 +330,26 @@ impl Executor {
         params: &Map<String, Value>,
         target: &CallTarget<'_>,
     ) -> Result<CallAnswer, CallError> {
+        // botocore asks S3 for URL-encoded keys on list calls (and decodes them), so keys
+        // with characters XML cannot carry come back intact.
+        let auto_encoding = model.service_name == "s3"
+            && matches!(
+                operation.name.as_str(),
+                "ListObjects" | "ListObjectsV2" | "ListObjectVersions" | "ListMultipartUploads"
+            )
+            && !params.contains_key("EncodingType");
+        let owned;
+        let params = if auto_encoding {
+            let mut p = params.clone();
+            p.insert("EncodingType".into(), Value::String("url".into()));
+            owned = p;
+            &owned
+        } else {
+            params
+        };
+        let options = response::ParseOptions {
+            encoding_type_auto_set: auto_encoding,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -360,7 +380,7 @@ impl Executor {
                         headers: &answer.headers,
                         body: &answer.body,
                     };
-                    match response::parse_response(model, operation, &raw) {
+                    match response::parse_response_with(model, operation, &raw, &options) {
                         Ok(mut output) => {
                             let stream =
                                 response::streaming_member(model, operation).map(|member| {

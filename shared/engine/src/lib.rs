@@ -12,7 +12,7 @@
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
 //! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
 //! botocore does. [`execute`] sends one call (retries, S3 addressing) and [`response`]
-//! parses the answer; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
+//! parses the answer into what the AWS CLI prints; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
 //! whole command line (Region choice, policy gate, `--query`, outfiles) and [`highlevel`] the
 //! CLI's `s3` commands. [`policy`] decides whether a call may run (deny list, read-only
 //! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does.
