@@ -1,0 +1,96 @@
+//! Evaluation and benchmark of the suggestion index: recall@1, recall@5 and MRR over
+//! `tests/data/suggest_queries.json`, index build time, and warm query latency.
+//!
+//! Run: `cargo run --release -p aws-suggest --example suggest_eval [-- --verbose]`
+//! (`--verbose` prints every query that misses its first place).
+
+use std::time::{Duration, Instant};
+
+use aws_suggest::Suggester;
+use aws_suggest::eval::{Case, evaluate};
+
+fn load_cases() -> Vec<Case> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/suggest_queries.json");
+    let raw = std::fs::read_to_string(path).expect("query set");
+    let v: Vec<serde_json::Value> = serde_json::from_str(&raw).expect("query set is JSON");
+    v.into_iter()
+        .map(|c| Case {
+            query: c["query"].as_str().expect("query").to_owned(),
+            expected: c["expected"]
+                .as_array()
+                .expect("expected")
+                .iter()
+                .map(|e| e.as_str().expect("command").to_owned())
+                .collect(),
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let verbose = std::env::args().any(|a| a == "--verbose");
+    let cases = load_cases();
+
+    // Cold build: the first build in this process decodes the bundled table and docs too.
+    let t = Instant::now();
+    let suggester = Suggester::new().expect("index");
+    let cold_build = t.elapsed();
+    let t = Instant::now();
+    let again = Suggester::new().expect("index");
+    let warm_build = t.elapsed();
+    drop(again);
+
+    // First pass: every service model the answers need is decoded on first use.
+    let t = Instant::now();
+    let report = evaluate(&suggester, &cases, 10);
+    let first_pass = t.elapsed();
+
+    let reps = 50;
+    let mut times = Vec::with_capacity(cases.len() * reps);
+    for _ in 0..reps {
+        for c in &cases {
+            let t = Instant::now();
+            let out = suggester.suggest(&c.query, 5);
+            times.push(t.elapsed());
+            std::hint::black_box(out);
+        }
+    }
+    times.sort();
+
+    if verbose {
+        for (c, r) in cases.iter().zip(&report.ranks) {
+            if *r != Some(1) {
+                println!("rank {:>4}  {:<60} want {:?}", r.map_or("-".to_owned(), |r| r.to_string()), c.query, c.expected);
+                for s in suggester.suggest(&c.query, 5) {
+                    println!("            {:.3} {}", s.confidence, s.command);
+                }
+            }
+        }
+    }
+    let services: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .flat_map(|c| c.expected.iter().filter_map(|e| e.split_whitespace().nth(1)))
+        .collect();
+    println!("queries: {} over {} services; {} commands indexed", cases.len(), services.len(), suggester.len());
+    println!("recall@1: {:.3}", report.recall_at(1));
+    println!("recall@5: {:.3}", report.recall_at(5));
+    println!("recall@10: {:.3}", report.recall_at(10));
+    println!("MRR@10: {:.3}", report.mrr());
+    println!("index build: {:.1} ms cold (first in process), {:.1} ms warm", ms(cold_build), ms(warm_build));
+    println!("first pass over all queries (decodes models): {:.1} ms", ms(first_pass));
+    println!(
+        "warm query latency over {} queries x {reps}: median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
+        cases.len(),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.95)),
+        ms(*times.last().expect("times"))
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,284 @@
+//! Ranking: reads a request into service mentions, verbs and content words, then scores the
+//! commands they reach.
+//!
+//! score = text (IDF-weighted matches in the operation name, summary and parameter names)
+//!       + name coverage (the share of the operation name's words the request supplies)
+//!       + service (named: strong; implied by a resource word: weaker)
+//!       + verb (the request's verb against the operation's first word)
+//!       + popularity prior of the service.
+//!
+//! Confidence is a softmax over the leading scores, damped when even the best score is weak.
+
+use std::collections::HashMap;
+
+use crate::index::{Index, MAX_PHRASE_WORDS, Mention};
+use crate::text::{is_stop_word, stem, words};
+use crate::vocab::{INTENTS, SYNONYMS, VERBS};
+
+/// Weights of the scoring model.
+pub const W_TEXT: f32 = 1.0;
+pub const W_COVERAGE: f32 = 5.0;
+pub const W_UNMATCHED: f32 = 1.2;
+pub const W_SERVICE_NAMED: f32 = 9.0;
+pub const W_SERVICE_AMBIGUOUS: f32 = 2.5;
+pub const W_SERVICE_RESOURCE: f32 = 3.0;
+pub const W_VERB: f32 = 3.5;
+/// Weight of the read verbs assumed when a request has no verb ("my s3 buckets").
+pub const IMPLIED_READ: f32 = 0.4;
+pub const W_PRIOR: f32 = 2.0;
+pub const W_INTENT: f32 = 12.0;
+/// Softmax temperature of the confidence, in score units.
+pub const TEMPERATURE: f64 = 2.0;
+/// Best scores around this are about even odds of being right.
+pub const CONFIDENT_SCORE: f64 = 14.0;
+pub const CONFIDENCE_SLOPE: f64 = 3.0;
+
+/// Words that are verbs in requests but also resource nouns worth matching as words.
+const NOUN_VERBS: &[&str] = &[
+    "query", "scan", "tag", "backup", "snapshot", "log", "login", "encrypt", "decrypt",
+    "subscribe", "publish", "invoke", "deploy", "sync", "test", "import", "export", "restore",
+    "build", "record", "label", "release", "execute", "trigger", "request", "schedule",
+];
+
+/// What a request says.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Service index to its mention strength (0..1 per kind, kinds weighted in scoring).
+    pub services: HashMap<u32, f32>,
+    /// Operation verb term to weight.
+    pub verbs: HashMap<u32, f32>,
+    /// Whether the request had a verb at all.
+    pub has_verb: bool,
+    /// Content term to weight.
+    pub terms: HashMap<u32, f32>,
+    /// Commands named by a whole-request intent, as (CLI service, operation).
+    pub intents: Vec<(&'static str, &'static str)>,
+}
+
+fn bump(map: &mut HashMap<u32, f32>, key: u32, w: f32) {
+    let e = map.entry(key).or_insert(0.0);
+    if w > *e {
+        *e = w;
+    }
+}
+
+/// Reads a request.
+pub fn parse(index: &Index, query: &str) -> Parsed {
+    let raw = words(query);
+    let mut p = Parsed::default();
+    for (needed, service, op) in INTENTS {
+        if needed.iter().all(|w| raw.iter().any(|r| r == w)) {
+            p.intents.push((service, op));
+        }
+    }
+    let stemmed: Vec<String> = raw.iter().map(|w| stem(w)).collect();
+    let mut consumed = vec![false; raw.len()];
+
+    // Service phrases, longest first; a concatenation counts too ("secrets manager" and
+    // "secretsmanager", "cloud watch" and "cloudwatch").
+    for n in (1..=MAX_PHRASE_WORDS).rev() {
+        if n > raw.len() {
+            continue;
+        }
+        for i in 0..=raw.len() - n {
+            if consumed[i..i + n].iter().any(|&c| c) {
+                continue;
+            }
+            let candidates = [
+                raw[i..i + n].join(" "),
+                stemmed[i..i + n].join(" "),
+                raw[i..i + n].concat(),
+            ];
+            let mut named = false;
+            for key in candidates.iter() {
+                let Some(list) = index.phrases.get(key) else {
+                    continue;
+                };
+                for &(sid, mention) in list {
+                    match mention {
+                        Mention::Name => {
+                            named = true;
+                            bump(&mut p.services, sid, W_SERVICE_NAMED);
+                        }
+                        Mention::Ambiguous => bump(&mut p.services, sid, W_SERVICE_AMBIGUOUS),
+                        Mention::Resource(w) => {
+                            bump(&mut p.services, sid, W_SERVICE_RESOURCE * w)
+                        }
+                    }
+                }
+                break;
+            }
+            if named {
+                consumed[i..i + n].iter_mut().for_each(|c| *c = true);
+            }
+        }
+    }
+
+    for (i, w) in raw.iter().enumerate() {
+        if consumed[i] || is_stop_word(w) {
+            continue;
+        }
+        let mut is_verb = false;
+        if let Some((_, targets)) = VERBS.iter().find(|(v, _)| v == w) {
+            is_verb = !targets.is_empty();
+            for (verb, weight) in targets.iter() {
+                if let Some(id) = index.term(verb) {
+                    bump(&mut p.verbs, id, *weight);
+                }
+            }
+        } else if let Some(id) = index.term(w)
+            && index.verbs.contains(&id)
+        {
+            // An operation verb the table above does not list (`assume`, `allocate`).
+            is_verb = true;
+            bump(&mut p.verbs, id, 1.0);
+        }
+        p.has_verb |= is_verb;
+        if !is_verb || NOUN_VERBS.contains(&w.as_str()) {
+            let s = &stemmed[i];
+            if let Some(id) = index.term(s) {
+                bump(&mut p.terms, id, 1.0);
+            }
+        }
+        for key in [w, &stemmed[i]] {
+            if let Some((_, more)) = SYNONYMS.iter().find(|(k, _)| k == key) {
+                for (t, weight) in more.iter() {
+                    if let Some(id) = index.term(t) {
+                        bump(&mut p.terms, id, *weight);
+                    }
+                }
+            }
+        }
+    }
+    if !p.has_verb {
+        for v in ["describe", "list", "get"] {
+            if let Some(id) = index.term(v) {
+                bump(&mut p.verbs, id, IMPLIED_READ);
+            }
+        }
+    }
+    p
+}
+
+/// One ranked command.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub entry: u32,
+    pub score: f32,
+    pub confidence: f64,
+}
+
+/// Scores every command the request reaches and returns the best `limit`.
+pub fn rank(index: &Index, query: &str, limit: usize) -> Vec<Ranked> {
+    if limit == 0 {
+        return Vec::new();
+    }
+    let p = parse(index, query);
+    if p.terms.is_empty() && p.services.is_empty() && p.intents.is_empty() {
+        return Vec::new();
+    }
+
+    // Text scores of every entry the content words reach.
+    let mut text: HashMap<u32, f32> = HashMap::new();
+    for (&t, &qw) in &p.terms {
+        let idf = index.idf[t as usize];
+        for &(e, fw) in &index.postings[t as usize] {
+            *text.entry(e).or_insert(0.0) += qw * idf * fw;
+        }
+    }
+    // Commands of a named service are candidates even without a matching word.
+    let mut candidates: Vec<u32> = text.keys().copied().collect();
+    for (&sid, &w) in &p.services {
+        if w >= W_SERVICE_NAMED {
+            candidates.extend(index.by_service[sid as usize].iter().copied());
+        }
+    }
+    let intent_entries: Vec<u32> = p
+        .intents
+        .iter()
+        .filter_map(|(s, o)| {
+            index
+                .entries
+                .iter()
+                .position(|e| e.cli_service == *s && e.cli_operation == *o)
+                .map(|i| i as u32)
+        })
+        .collect();
+    candidates.extend(intent_entries.iter().copied());
+    candidates.sort_unstable();
+    candidates.dedup();
+
+    let mut scored: Vec<(f32, u32)> = candidates
+        .into_iter()
+        .map(|e| (score(index, &p, &text, &intent_entries, e), e))
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| index.command(a.1).cmp(&index.command(b.1)))
+    });
+    scored.truncate(limit.max(10));
+    let conf = confidences(&scored.iter().map(|s| s.0).collect::<Vec<_>>());
+    scored
+        .into_iter()
+        .zip(conf)
+        .take(limit)
+        .map(|((score, entry), confidence)| Ranked {
+            entry,
+            score,
+            confidence,
+        })
+        .collect()
+}
+
+fn score(
+    index: &Index,
+    p: &Parsed,
+    text: &HashMap<u32, f32>,
+    intents: &[u32],
+    e: u32,
+) -> f32 {
+    let entry = &index.entries[e as usize];
+    let mut s = W_TEXT * text.get(&e).copied().unwrap_or(0.0);
+
+    let verb_w = entry
+        .verb
+        .and_then(|v| p.verbs.get(&v).copied())
+        .unwrap_or(0.0);
+    s += W_VERB * verb_w;
+
+    let mut matched = verb_w;
+    let mut unmatched = 0.0;
+    for t in &entry.name_terms {
+        match p.terms.get(t) {
+            Some(w) => matched += w,
+            None => unmatched += 1.0,
+        }
+    }
+    let total = 1.0 + entry.name_terms.len() as f32;
+    s += W_COVERAGE * matched / total;
+    s -= W_UNMATCHED * unmatched;
+
+    s += p.services.get(&entry.service).copied().unwrap_or(0.0);
+    s += W_PRIOR * index.services[entry.service as usize].popularity;
+    if intents.contains(&e) {
+        s += W_INTENT;
+    }
+    s
+}
+
+/// Softmax over the leading scores, times how strong the best score is on its own.
+fn confidences(scores: &[f32]) -> Vec<f64> {
+    let Some(&best) = scores.first() else {
+        return Vec::new();
+    };
+    let best = best as f64;
+    let exps: Vec<f64> = scores
+        .iter()
+        .map(|&s| ((s as f64 - best) / TEMPERATURE).exp())
+        .collect();
+    let sum: f64 = exps.iter().sum();
+    let strength = 1.0 / (1.0 + (-(best - CONFIDENT_SCORE) / CONFIDENCE_SLOPE).exp());
+    exps.into_iter()
+        .map(|x| (x / sum * strength).clamp(0.0, 1.0))
+        .collect()
+}
