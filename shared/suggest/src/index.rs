@@ -61,6 +61,8 @@ pub struct Entry {
     pub verb: Option<u32>,
     /// The other words of the operation name, as term ids (version words left out).
     pub name_terms: Vec<u32>,
+    /// Whether each name word is plural (`list-buckets`), parallel to `name_terms`.
+    pub name_plural: Vec<bool>,
     source: Source,
 }
 
@@ -231,6 +233,7 @@ impl Index {
                 let verb_word = parts.next().unwrap_or_default();
                 let verb = Some(b.term(verb_word));
                 let mut name_terms = Vec::new();
+                let mut name_plural = Vec::new();
                 weighted.clear();
                 for w in parts {
                     if is_version_word(w) {
@@ -240,6 +243,7 @@ impl Index {
                     let id = b.term(&t);
                     if !name_terms.contains(&id) {
                         name_terms.push(id);
+                        name_plural.push(t != w);
                     }
                     weighted.push((t, W_NAME));
                 }
@@ -270,6 +274,7 @@ impl Index {
                     cli_operation: cli_op.as_str(),
                     verb,
                     name_terms,
+                    name_plural,
                     source: Source::Api { op, doc },
                 });
             }
@@ -284,9 +289,11 @@ impl Index {
             let eid = entries.len() as u32;
             weighted.clear();
             let mut name_terms = Vec::new();
+            let mut name_plural = Vec::new();
             for w in hl.operation.split('-').skip(1) {
                 let t = stem(w);
                 name_terms.push(b.term(&t));
+                name_plural.push(t != w);
                 weighted.push((t, W_NAME));
             }
             for t in terms(hl.description) {
@@ -305,6 +312,7 @@ impl Index {
                 cli_operation: hl.operation,
                 verb,
                 name_terms,
+                name_plural,
                 source: Source::HighLevel(hl),
             });
         }

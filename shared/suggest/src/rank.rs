@@ -37,13 +37,39 @@ pub const CONFIDENCE_SLOPE: f64 = 3.0;
 const NOUN_VERBS: &[&str] = &[
     "query", "scan", "tag", "backup", "snapshot", "log", "login", "encrypt", "decrypt",
     "subscribe", "publish", "invoke", "deploy", "sync", "test", "import", "export", "restore",
-    "build", "record", "label", "release", "execute", "trigger", "request", "schedule",
+    "build", "record", "label", "release", "request", "schedule",
 ];
+
+/// Two-word verbs written as one.
+const PHRASAL: &[(&str, &str, &str)] = &[
+    ("back", "up", "backup"),
+    ("set", "up", "setup"),
+    ("shut", "down", "shutdown"),
+    ("log", "in", "login"),
+    ("sign", "in", "login"),
+    ("look", "up", "lookup"),
+    ("tear", "down", "destroy"),
+    ("spin", "up", "launch"),
+    ("clean", "up", "delete"),
+    ("turn", "on", "enable"),
+    ("turn", "off", "disable"),
+];
+
+/// Words after which the request names a place or a modifier rather than its object
+/// ("take a snapshot *of an ebs volume*").
+const PREPOSITIONS: &[&str] = &[
+    "of", "in", "for", "from", "to", "on", "with", "behind", "into", "inside", "within", "at",
+    "by", "as", "under", "across", "between", "per", "about", "onto",
+];
+/// Weight of content words after a preposition.
+const MODIFIER_WEIGHT: f32 = 0.7;
+/// Bonus per operation-name word the request gives in the same number (plural or singular).
+const W_NUMBER: f32 = 0.4;
 
 /// What a request says.
 #[derive(Debug, Default)]
 pub struct Parsed {
-    /// Service index to its mention strength (0..1 per kind, kinds weighted in scoring).
+    /// Service index to its mention score (already weighted by kind).
     pub services: HashMap<u32, f32>,
     /// Operation verb term to weight.
     pub verbs: HashMap<u32, f32>,
@@ -51,6 +77,8 @@ pub struct Parsed {
     pub has_verb: bool,
     /// Content term to weight.
     pub terms: HashMap<u32, f32>,
+    /// Terms the request wrote in the plural (others it wrote in the singular).
+    pub plural: HashMap<u32, bool>,
     /// Commands named by a whole-request intent, as (CLI service, operation).
     pub intents: Vec<(&'static str, &'static str)>,
 }
@@ -64,12 +92,27 @@ fn bump(map: &mut HashMap<u32, f32>, key: u32, w: f32) {
 
 /// Reads a request.
 pub fn parse(index: &Index, query: &str) -> Parsed {
-    let raw = words(query);
+    let original = words(query);
     let mut p = Parsed::default();
     for (needed, service, op) in INTENTS {
-        if needed.iter().all(|w| raw.iter().any(|r| r == w)) {
+        if needed.iter().all(|w| original.iter().any(|r| r == w)) {
             p.intents.push((service, op));
         }
+    }
+    let mut raw: Vec<String> = Vec::with_capacity(original.len());
+    let mut i = 0;
+    while i < original.len() {
+        if let Some(next) = original.get(i + 1)
+            && let Some((_, _, joined)) = PHRASAL
+                .iter()
+                .find(|(a, b, _)| *a == original[i] && b == next)
+        {
+            raw.push((*joined).to_owned());
+            i += 2;
+            continue;
+        }
+        raw.push(original[i].clone());
+        i += 1;
     }
     let stemmed: Vec<String> = raw.iter().map(|w| stem(w)).collect();
     let mut consumed = vec![false; raw.len()];
@@ -114,7 +157,12 @@ pub fn parse(index: &Index, query: &str) -> Parsed {
         }
     }
 
+    let mut modifier = false;
+    let mut any_plural = false;
     for (i, w) in raw.iter().enumerate() {
+        if PREPOSITIONS.contains(&w.as_str()) {
+            modifier = true;
+        }
         if consumed[i] || is_stop_word(w) {
             continue;
         }
@@ -133,27 +181,41 @@ pub fn parse(index: &Index, query: &str) -> Parsed {
             is_verb = true;
             bump(&mut p.verbs, id, 1.0);
         }
+        if is_verb {
+            // A new clause: its object follows.
+            modifier = false;
+        }
         p.has_verb |= is_verb;
+        let weight = if modifier { MODIFIER_WEIGHT } else { 1.0 };
         if !is_verb || NOUN_VERBS.contains(&w.as_str()) {
             let s = &stemmed[i];
             if let Some(id) = index.term(s) {
-                bump(&mut p.terms, id, 1.0);
+                bump(&mut p.terms, id, weight);
+                let plural = s != w;
+                any_plural |= plural;
+                p.plural.insert(id, plural);
             }
         }
         for key in [w, &stemmed[i]] {
             if let Some((_, more)) = SYNONYMS.iter().find(|(k, _)| k == key) {
-                for (t, weight) in more.iter() {
+                for (t, w) in more.iter() {
                     if let Some(id) = index.term(t) {
-                        bump(&mut p.terms, id, *weight);
+                        bump(&mut p.terms, id, w * weight);
                     }
                 }
             }
         }
     }
     if !p.has_verb {
-        for v in ["describe", "list", "get"] {
+        // No verb: people read more than they change. A plural asks for a list.
+        let implied: [(&str, f32); 3] = if any_plural {
+            [("list", 1.0), ("describe", 0.9), ("get", 0.6)]
+        } else {
+            [("get", 1.0), ("describe", 1.0), ("list", 0.8)]
+        };
+        for (v, w) in implied {
             if let Some(id) = index.term(v) {
-                bump(&mut p.verbs, id, IMPLIED_READ);
+                bump(&mut p.verbs, id, IMPLIED_READ * w);
             }
         }
     }
@@ -178,16 +240,20 @@ pub fn rank(index: &Index, query: &str, limit: usize) -> Vec<Ranked> {
         return Vec::new();
     }
 
-    // Text scores of every entry the content words reach.
-    let mut text: HashMap<u32, f32> = HashMap::new();
+    // Text scores of every entry the content words reach, in a dense array.
+    let mut text = vec![0.0f32; index.len()];
+    let mut candidates: Vec<u32> = Vec::new();
     for (&t, &qw) in &p.terms {
         let idf = index.idf[t as usize];
         for &(e, fw) in &index.postings[t as usize] {
-            *text.entry(e).or_insert(0.0) += qw * idf * fw;
+            let slot = &mut text[e as usize];
+            if *slot == 0.0 {
+                candidates.push(e);
+            }
+            *slot += qw * idf * fw;
         }
     }
     // Commands of a named service are candidates even without a matching word.
-    let mut candidates: Vec<u32> = text.keys().copied().collect();
     for (&sid, &w) in &p.services {
         if w >= W_SERVICE_NAMED {
             candidates.extend(index.by_service[sid as usize].iter().copied());
@@ -210,13 +276,16 @@ pub fn rank(index: &Index, query: &str, limit: usize) -> Vec<Ranked> {
 
     let mut scored: Vec<(f32, u32)> = candidates
         .into_iter()
-        .map(|e| (score(index, &p, &text, &intent_entries, e), e))
+        .map(|e| (score(index, &p, text[e as usize], &intent_entries, e), e))
         .collect();
-    scored.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| index.command(a.1).cmp(&index.command(b.1)))
-    });
-    scored.truncate(limit.max(10));
+    // Entries are in command order, so the entry number breaks ties alphabetically.
+    let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let keep = limit.max(10);
+    if scored.len() > keep {
+        scored.select_nth_unstable_by(keep - 1, order);
+        scored.truncate(keep);
+    }
+    scored.sort_by(order);
     let conf = confidences(&scored.iter().map(|s| s.0).collect::<Vec<_>>());
     scored
         .into_iter()
@@ -230,15 +299,9 @@ pub fn rank(index: &Index, query: &str, limit: usize) -> Vec<Ranked> {
         .collect()
 }
 
-fn score(
-    index: &Index,
-    p: &Parsed,
-    text: &HashMap<u32, f32>,
-    intents: &[u32],
-    e: u32,
-) -> f32 {
+fn score(index: &Index, p: &Parsed, text: f32, intents: &[u32], e: u32) -> f32 {
     let entry = &index.entries[e as usize];
-    let mut s = W_TEXT * text.get(&e).copied().unwrap_or(0.0);
+    let mut s = W_TEXT * text;
 
     let verb_w = entry
         .verb
@@ -248,9 +311,14 @@ fn score(
 
     let mut matched = verb_w;
     let mut unmatched = 0.0;
-    for t in &entry.name_terms {
+    for (t, plural) in entry.name_terms.iter().zip(&entry.name_plural) {
         match p.terms.get(t) {
-            Some(w) => matched += w,
+            Some(w) => {
+                matched += w;
+                if p.plural.get(t) == Some(plural) {
+                    s += W_NUMBER;
+                }
+            }
             None => unmatched += 1.0,
         }
     }
