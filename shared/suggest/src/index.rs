@@ -63,6 +63,8 @@ pub struct Entry {
     pub name_terms: Vec<u32>,
     /// Whether each name word is plural (`list-buckets`), parallel to `name_terms`.
     pub name_plural: Vec<bool>,
+    /// How many name words say little (`data`, `info`): they count half when unmatched.
+    pub filler: u8,
     source: Source,
 }
 
@@ -268,7 +270,9 @@ impl Index {
                 dedup_fields(&mut weighted);
                 b.add(eid, &weighted);
                 by_service[sid as usize].push(eid);
+                let filler = filler_count(&name_terms, &b);
                 entries.push(Entry {
+                    filler,
                     service: sid,
                     cli_service: cli_name.as_str(),
                     cli_operation: cli_op.as_str(),
@@ -312,6 +316,7 @@ impl Index {
                 cli_operation: hl.operation,
                 verb,
                 name_terms,
+                filler: 0,
                 name_plural,
                 source: Source::HighLevel(hl),
             });
@@ -421,6 +426,16 @@ impl Index {
             })
             .collect()
     }
+}
+
+/// Name words that add little to what an operation does.
+const FILLER_WORDS: &[&str] = &["data", "info", "information", "detail"];
+
+fn filler_count(name_terms: &[u32], b: &Builder) -> u8 {
+    FILLER_WORDS
+        .iter()
+        .filter(|w| b.terms.get(**w).is_some_and(|id| name_terms.contains(id)))
+        .count() as u8
 }
 
 /// Keeps each (term, field weight) pair once, so a word repeated in a summary counts once.

@@ -53,6 +53,8 @@ const PHRASAL: &[(&str, &str, &str)] = &[
     ("clean", "up", "delete"),
     ("turn", "on", "enable"),
     ("turn", "off", "disable"),
+    ("how", "many", "count"),
+    ("number", "of", "count"),
 ];
 
 /// Words after which the request names a place or a modifier rather than its object
@@ -63,6 +65,17 @@ const PREPOSITIONS: &[&str] = &[
 ];
 /// Weight of content words after a preposition.
 const MODIFIER_WEIGHT: f32 = 0.7;
+/// Weight of a word before another content word (a modifier of the head noun).
+const COMPOUND_WEIGHT: f32 = 0.85;
+/// Weight of words spent on naming a service, as operation-name words.
+const CONSUMED_WEIGHT: f32 = 0.3;
+/// Words after which a verb says what went wrong rather than what to do.
+const FAILURE_WORDS: &[&str] = &["fail", "failed", "fails", "failing", "unable", "cannot", "cant"];
+
+fn is_verb_word(w: &str) -> bool {
+    VERBS.iter().any(|(v, t)| *v == w && !t.is_empty())
+}
+
 /// Bonus per operation-name word the request gives in the same number (plural or singular).
 const W_NUMBER: f32 = 0.4;
 
@@ -116,6 +129,8 @@ pub fn parse(index: &Index, query: &str) -> Parsed {
     }
     let stemmed: Vec<String> = raw.iter().map(|w| stem(w)).collect();
     let mut consumed = vec![false; raw.len()];
+    // Words of a multi-word resource phrase ("parameter store") are nouns, not verbs.
+    let mut nominal = vec![false; raw.len()];
 
     // Service phrases, longest first; a concatenation counts too ("secrets manager" and
     // "secretsmanager", "cloud watch" and "cloudwatch").
@@ -137,6 +152,9 @@ pub fn parse(index: &Index, query: &str) -> Parsed {
                 let Some(list) = index.phrases.get(key) else {
                     continue;
                 };
+                if n > 1 {
+                    nominal[i..i + n].iter_mut().for_each(|c| *c = true);
+                }
                 for &(sid, mention) in list {
                     match mention {
                         Mention::Name => {
@@ -157,43 +175,71 @@ pub fn parse(index: &Index, query: &str) -> Parsed {
         }
     }
 
+    // Content words in a run ("database password") modify the last one, the head noun.
+    let content: Vec<bool> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, w)| !is_stop_word(w) && !PREPOSITIONS.contains(&w.as_str()) && !consumed[i])
+        .collect();
     let mut modifier = false;
     let mut any_plural = false;
+    let mut negated = false;
     for (i, w) in raw.iter().enumerate() {
         if PREPOSITIONS.contains(&w.as_str()) {
             modifier = true;
         }
-        if consumed[i] || is_stop_word(w) {
+        if consumed[i] {
+            // The service's own words still fill operation names (`list-service-quotas`).
+            if let Some(id) = index.term(&stemmed[i]) {
+                bump(&mut p.terms, id, CONSUMED_WEIGHT);
+            }
+            continue;
+        }
+        if is_stop_word(w) {
             continue;
         }
         let mut is_verb = false;
-        if let Some((_, targets)) = VERBS.iter().find(|(v, _)| v == w) {
-            is_verb = !targets.is_empty();
-            for (verb, weight) in targets.iter() {
-                if let Some(id) = index.term(verb) {
-                    bump(&mut p.verbs, id, *weight);
+        if !nominal[i] && !negated {
+            if let Some((_, targets)) = VERBS.iter().find(|(v, _)| v == w) {
+                is_verb = !targets.is_empty();
+                for (verb, weight) in targets.iter() {
+                    if let Some(id) = index.term(verb) {
+                        bump(&mut p.verbs, id, *weight);
+                    }
                 }
+            } else if let Some(id) = index.term(w)
+                && index.verbs.contains(&id)
+            {
+                // An operation verb the table above does not list (`assume`, `allocate`).
+                is_verb = true;
+                bump(&mut p.verbs, id, 1.0);
             }
-        } else if let Some(id) = index.term(w)
-            && index.verbs.contains(&id)
-        {
-            // An operation verb the table above does not list (`assume`, `allocate`).
-            is_verb = true;
-            bump(&mut p.verbs, id, 1.0);
+        }
+        // "fail to create": what went wrong, not what to do.
+        let was_negated = negated;
+        negated = FAILURE_WORDS.contains(&w.as_str());
+        if was_negated && VERBS.iter().any(|(v, _)| v == w) {
+            continue;
         }
         if is_verb {
             // A new clause: its object follows.
             modifier = false;
         }
         p.has_verb |= is_verb;
-        let weight = if modifier { MODIFIER_WEIGHT } else { 1.0 };
+        let mut weight = if modifier { MODIFIER_WEIGHT } else { 1.0 };
+        if !is_verb && content.get(i + 1) == Some(&true) && !is_verb_word(&raw[i + 1]) {
+            weight *= COMPOUND_WEIGHT;
+        }
         if !is_verb || NOUN_VERBS.contains(&w.as_str()) {
             let s = &stemmed[i];
             if let Some(id) = index.term(s) {
+                let before = p.terms.get(&id).copied().unwrap_or(0.0);
                 bump(&mut p.terms, id, weight);
-                let plural = s != w;
-                any_plural |= plural;
-                p.plural.insert(id, plural);
+                if weight >= before {
+                    let plural = s != w;
+                    any_plural |= plural;
+                    p.plural.insert(id, plural);
+                }
             }
         }
         for key in [w, &stemmed[i]] {
@@ -322,7 +368,8 @@ fn score(index: &Index, p: &Parsed, text: f32, intents: &[u32], e: u32) -> f32 {
             None => unmatched += 1.0,
         }
     }
-    let total = 1.0 + entry.name_terms.len() as f32;
+    let total = 1.0 + entry.name_terms.len() as f32 - entry.filler as f32 * 0.5;
+    unmatched -= entry.filler as f32 * 0.5;
     s += W_COVERAGE * matched / total;
     s -= W_UNMATCHED * unmatched;
 

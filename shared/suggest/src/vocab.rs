@@ -482,6 +482,7 @@ pub const SYNONYMS: &[(&str, &[(&str, f32)])] = &[
     ("cron", &[("rule", 0.6), ("schedule", 0.6)]),
     ("retention", &[("retention", 1.0)]),
     ("keep", &[("retention", 0.7)]),
+    ("count", &[("attribute", 0.5), ("statistic", 0.4)]),
     ("days", &[("retention", 0.5)]),
     ("expire", &[("retention", 0.5), ("expiration", 0.7)]),
     ("ami", &[("image", 0.9)]),
