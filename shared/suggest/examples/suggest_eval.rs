@@ -66,9 +66,18 @@ fn main() {
 
     let held = evaluate(&suggester, &holdout, 10);
     if verbose {
-        for (c, r) in cases.iter().zip(&report.ranks).chain(holdout.iter().zip(&held.ranks)) {
+        for (c, r) in cases
+            .iter()
+            .zip(&report.ranks)
+            .chain(holdout.iter().zip(&held.ranks))
+        {
             if *r != Some(1) {
-                println!("rank {:>4}  {:<60} want {:?}", r.map_or("-".to_owned(), |r| r.to_string()), c.query, c.expected);
+                println!(
+                    "rank {:>4}  {:<60} want {:?}",
+                    r.map_or("-".to_owned(), |r| r.to_string()),
+                    c.query,
+                    c.expected
+                );
                 for s in suggester.suggest(&c.query, 5) {
                     println!("            {:.3} {}", s.confidence, s.command);
                 }
@@ -77,9 +86,18 @@ fn main() {
     }
     let services: std::collections::BTreeSet<&str> = cases
         .iter()
-        .flat_map(|c| c.expected.iter().filter_map(|e| e.split_whitespace().nth(1)))
+        .flat_map(|c| {
+            c.expected
+                .iter()
+                .filter_map(|e| e.split_whitespace().nth(1))
+        })
         .collect();
-    println!("queries: {} over {} services; {} commands indexed", cases.len(), services.len(), suggester.len());
+    println!(
+        "queries: {} over {} services; {} commands indexed",
+        cases.len(),
+        services.len(),
+        suggester.len()
+    );
     println!("recall@1: {:.3}", report.recall_at(1));
     println!("recall@5: {:.3}", report.recall_at(5));
     println!("recall@10: {:.3}", report.recall_at(10));
@@ -91,8 +109,15 @@ fn main() {
         held.recall_at(5),
         held.mrr()
     );
-    println!("index build: {:.1} ms cold (first in process), {:.1} ms warm", ms(cold_build), ms(warm_build));
-    println!("first pass over all queries (decodes models): {:.1} ms", ms(first_pass));
+    println!(
+        "index build: {:.1} ms cold (first in process), {:.1} ms warm",
+        ms(cold_build),
+        ms(warm_build)
+    );
+    println!(
+        "first pass over all queries (decodes models): {:.1} ms",
+        ms(first_pass)
+    );
     println!(
         "warm query latency over {} queries x {reps}: median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
         cases.len(),

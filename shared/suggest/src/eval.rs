@@ -23,7 +23,11 @@ impl Report {
         if self.ranks.is_empty() {
             return 0.0;
         }
-        let hits = self.ranks.iter().filter(|r| r.is_some_and(|r| r <= k)).count();
+        let hits = self
+            .ranks
+            .iter()
+            .filter(|r| r.is_some_and(|r| r <= k))
+            .count();
         hits as f64 / self.ranks.len() as f64
     }
 
@@ -32,7 +36,11 @@ impl Report {
         if self.ranks.is_empty() {
             return 0.0;
         }
-        let sum: f64 = self.ranks.iter().map(|r| r.map_or(0.0, |r| 1.0 / r as f64)).sum();
+        let sum: f64 = self
+            .ranks
+            .iter()
+            .map(|r| r.map_or(0.0, |r| 1.0 / r as f64))
+            .sum();
         sum / self.ranks.len() as f64
     }
 }

@@ -169,9 +169,9 @@ impl Index {
         let mut by_service: Vec<Vec<u32>> = Vec::new();
         let mut phrases: HashMap<String, Vec<(u32, Mention)>> = HashMap::new();
         let add_phrase = |phrases: &mut HashMap<String, Vec<(u32, Mention)>>,
-                              phrase: &str,
-                              service: u32,
-                              mention: Mention| {
+                          phrase: &str,
+                          service: u32,
+                          mention: Mention| {
             let key = words(phrase).join(" ");
             if key.is_empty() {
                 return;
@@ -286,7 +286,11 @@ impl Index {
 
         for hl in HIGH_LEVEL {
             // `aws s3 ...` commands are found through the S3 API service's names.
-            let api_service = if hl.service == "s3" { "s3api" } else { hl.service };
+            let api_service = if hl.service == "s3" {
+                "s3api"
+            } else {
+                hl.service
+            };
             let Some(&sid) = service_of_cli.get(api_service) else {
                 continue;
             };

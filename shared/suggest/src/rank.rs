@@ -35,9 +35,30 @@ pub const CONFIDENCE_SLOPE: f64 = 3.0;
 
 /// Words that are verbs in requests but also resource nouns worth matching as words.
 const NOUN_VERBS: &[&str] = &[
-    "query", "scan", "tag", "backup", "snapshot", "log", "login", "encrypt", "decrypt",
-    "subscribe", "publish", "invoke", "deploy", "sync", "test", "import", "export", "restore",
-    "build", "record", "label", "release", "request", "schedule",
+    "query",
+    "scan",
+    "tag",
+    "backup",
+    "snapshot",
+    "log",
+    "login",
+    "encrypt",
+    "decrypt",
+    "subscribe",
+    "publish",
+    "invoke",
+    "deploy",
+    "sync",
+    "test",
+    "import",
+    "export",
+    "restore",
+    "build",
+    "record",
+    "label",
+    "release",
+    "request",
+    "schedule",
 ];
 
 /// Two-word verbs written as one.
@@ -70,7 +91,9 @@ const COMPOUND_WEIGHT: f32 = 0.85;
 /// Weight of words spent on naming a service, as operation-name words.
 const CONSUMED_WEIGHT: f32 = 0.3;
 /// Words after which a verb says what went wrong rather than what to do.
-const FAILURE_WORDS: &[&str] = &["fail", "failed", "fails", "failing", "unable", "cannot", "cant"];
+const FAILURE_WORDS: &[&str] = &[
+    "fail", "failed", "fails", "failing", "unable", "cannot", "cant",
+];
 
 fn is_verb_word(w: &str) -> bool {
     VERBS.iter().any(|(v, t)| *v == w && !t.is_empty())
@@ -162,9 +185,7 @@ pub fn parse(index: &Index, query: &str) -> Parsed {
                             bump(&mut p.services, sid, W_SERVICE_NAMED);
                         }
                         Mention::Ambiguous => bump(&mut p.services, sid, W_SERVICE_AMBIGUOUS),
-                        Mention::Resource(w) => {
-                            bump(&mut p.services, sid, W_SERVICE_RESOURCE * w)
-                        }
+                        Mention::Resource(w) => bump(&mut p.services, sid, W_SERVICE_RESOURCE * w),
                     }
                 }
                 break;
