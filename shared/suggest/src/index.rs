@@ -447,3 +447,51 @@ fn dedup_fields(weighted: &mut Vec<(String, f32)>) {
     weighted.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     weighted.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Suggester;
+
+    #[test]
+    fn every_cli_operation_and_the_high_level_commands_are_indexed() {
+        let ix = Suggester::global().expect("index").index();
+        let table = aws_engine::cli_table().expect("table");
+        let api: usize = table
+            .services
+            .iter()
+            .filter(|(name, _)| !table.preview_services.contains(name))
+            .map(|(_, s)| s.operations.len())
+            .sum();
+        assert_eq!(ix.len(), api + crate::vocab::HIGH_LEVEL.len());
+        let find = |cmd: &str| {
+            (0..ix.len() as u32)
+                .find(|&e| ix.command(e) == cmd)
+                .unwrap_or_else(|| panic!("{cmd}"))
+        };
+        let e = find("aws configservice describe-config-rules");
+        assert_eq!(
+            ix.services[ix.entries[e as usize].service as usize].botocore,
+            "config"
+        );
+        let e = find("aws s3 cp");
+        assert_eq!(ix.required_parameters(e), ["<source>", "<destination>"]);
+        let e = find("aws sqs send-message");
+        assert_eq!(ix.required_parameters(e), ["--queue-url", "--message-body"]);
+        assert!(
+            ix.description(e).starts_with("Delivers a message"),
+            "{}",
+            ix.description(e)
+        );
+        // Options are the CLI's spelling of the member, not a plain conversion of it.
+        let e = find("aws iam enable-mfa-device");
+        assert_eq!(
+            ix.required_parameters(e),
+            [
+                "--user-name",
+                "--serial-number",
+                "--authentication-code-1",
+                "--authentication-code-2"
+            ]
+        );
+    }
+}

@@ -418,3 +418,71 @@ fn confidences(scores: &[f32]) -> Vec<f64> {
         .map(|x| (x / sum * strength).clamp(0.0, 1.0))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Suggester;
+
+    fn index() -> &'static Index {
+        Suggester::global().expect("index").index()
+    }
+
+    fn service(index: &Index, cli: &str) -> u32 {
+        index
+            .services
+            .iter()
+            .position(|s| s.cli == cli)
+            .expect("service") as u32
+    }
+
+    #[test]
+    fn service_names_are_spent_and_resource_words_are_kept() {
+        let ix = index();
+        let p = parse(ix, "list the objects in my Secrets Manager bucket");
+        assert_eq!(p.services[&service(ix, "secretsmanager")], W_SERVICE_NAMED);
+        // "bucket" implies S3 without naming it, and stays a word to match.
+        let s3 = p.services[&service(ix, "s3api")];
+        assert!(s3 > 0.0 && s3 < W_SERVICE_NAMED);
+        assert!(p.terms.contains_key(&ix.term("bucket").expect("term")));
+        // The words of a named service only fill operation names, weakly.
+        assert_eq!(p.terms[&ix.term("secret").expect("term")], CONSUMED_WEIGHT);
+        // Concatenated spellings name services too.
+        let p = parse(ix, "cloud watch alarms");
+        assert_eq!(p.services[&service(ix, "cloudwatch")], W_SERVICE_NAMED);
+    }
+
+    #[test]
+    fn verbs_prepositions_and_phrasal_verbs() {
+        let ix = index();
+        let p = parse(ix, "back up my table");
+        assert!(p.has_verb);
+        assert!(p.verbs[&ix.term("create").expect("term")] > 0.5);
+        // "store" in "parameter store" is a noun.
+        let p = parse(ix, "read a value from parameter store");
+        assert!(!p.verbs.contains_key(&ix.term("put").expect("term")));
+        // Words after a preposition weigh less than the object.
+        let p = parse(ix, "take a snapshot of a volume");
+        let snapshot = p.terms[&ix.term("snapshot").expect("term")];
+        let volume = p.terms[&ix.term("volume").expect("term")];
+        assert!(snapshot > volume, "{snapshot} {volume}");
+        // "fail to create" is not a request to create.
+        let p = parse(ix, "why did my stack fail to create");
+        assert!(!p.verbs.contains_key(&ix.term("create").expect("term")));
+        // No verb: plural reads lean to list.
+        let p = parse(ix, "my buckets");
+        let list = p.verbs[&ix.term("list").expect("term")];
+        let get = p.verbs[&ix.term("get").expect("term")];
+        assert!(!p.has_verb && list > get);
+    }
+
+    #[test]
+    fn confidences_are_a_damped_softmax() {
+        let c = confidences(&[20.0, 18.0, 10.0]);
+        assert!(c[0] > c[1] && c[1] > c[2]);
+        assert!(c.iter().sum::<f64>() <= 1.0 + 1e-9);
+        let weak = confidences(&[4.0, 2.0, 1.0]);
+        assert!(weak[0] < c[0] / 2.0, "{weak:?} {c:?}");
+        assert!(confidences(&[]).is_empty());
+    }
+}
