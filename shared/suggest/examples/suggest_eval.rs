@@ -109,6 +109,33 @@ fn main() {
         held.recall_at(5),
         held.mrr()
     );
+    // Calibration: how often the first suggestion is right, by its confidence.
+    let mut bins = [(0usize, 0usize); 5];
+    for (c, r) in cases
+        .iter()
+        .zip(&report.ranks)
+        .chain(holdout.iter().zip(&held.ranks))
+    {
+        let conf = suggester
+            .suggest(&c.query, 1)
+            .first()
+            .map_or(0.0, |s| s.confidence);
+        let b = ((conf * 5.0) as usize).min(4);
+        bins[b].0 += 1;
+        if *r == Some(1) {
+            bins[b].1 += 1;
+        }
+    }
+    for (i, (n, right)) in bins.iter().enumerate() {
+        if *n > 0 {
+            println!(
+                "top-1 confidence {:.1}-{:.1}: {n} queries, {:.0}% right",
+                i as f64 / 5.0,
+                (i + 1) as f64 / 5.0,
+                100.0 * *right as f64 / *n as f64
+            );
+        }
+    }
     println!(
         "index build: {:.1} ms cold (first in process), {:.1} ms warm",
         ms(cold_build),

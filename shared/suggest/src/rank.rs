@@ -28,9 +28,9 @@ pub const IMPLIED_READ: f32 = 0.4;
 pub const W_PRIOR: f32 = 2.0;
 pub const W_INTENT: f32 = 12.0;
 /// Softmax temperature of the confidence, in score units.
-pub const TEMPERATURE: f64 = 2.0;
+pub const TEMPERATURE: f64 = 1.2;
 /// Best scores around this are about even odds of being right.
-pub const CONFIDENT_SCORE: f64 = 14.0;
+pub const CONFIDENT_SCORE: f64 = 10.0;
 pub const CONFIDENCE_SLOPE: f64 = 3.0;
 
 /// Words that are verbs in requests but also resource nouns worth matching as words.
