@@ -110,16 +110,19 @@ impl Builder {
         id
     }
 
-    /// Adds one entry's field weights, each term once with the largest weight it got.
-    fn add(&mut self, entry: u32, weighted: &[(String, f32)]) {
-        let mut best: HashMap<u32, f32> = HashMap::new();
-        for (t, w) in weighted {
-            let id = self.term(t);
-            let e = best.entry(id).or_insert(0.0);
-            // Several fields add up, but a word repeated in one field does not.
-            *e += w;
-        }
-        for (id, w) in best {
+    /// Adds one entry's (term, field weight) pairs: a word counts once per field, and the
+    /// fields it appears in add up.
+    fn add(&mut self, entry: u32, weighted: &mut Vec<(u32, f32)>) {
+        weighted.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        weighted.dedup();
+        let mut i = 0;
+        while i < weighted.len() {
+            let id = weighted[i].0;
+            let mut w = 0.0;
+            while i < weighted.len() && weighted[i].0 == id {
+                w += weighted[i].1;
+                i += 1;
+            }
             self.postings[id as usize].push((entry, w));
         }
     }
@@ -186,7 +189,7 @@ impl Index {
                 None => list.push((service, mention)),
             }
         };
-        let mut weighted: Vec<(String, f32)> = Vec::new();
+        let mut weighted: Vec<(u32, f32)> = Vec::new();
 
         for (cli_name, cli_service) in &table.services {
             if table.preview_services.contains(cli_name) {
@@ -247,13 +250,13 @@ impl Index {
                         name_terms.push(id);
                         name_plural.push(t != w);
                     }
-                    weighted.push((t, W_NAME));
+                    weighted.push((id, W_NAME));
                 }
                 let doc = doc_of.get(&(model_pos, op.name.as_str())).copied();
                 if let Some(d) = doc {
                     let summary: String = d.text.chars().take(SUMMARY_CHARS).collect();
                     for t in terms(&summary) {
-                        weighted.push((t, W_SUMMARY));
+                        weighted.push((b.term(&t), W_SUMMARY));
                     }
                 }
                 for (arg, target) in &op.args {
@@ -263,12 +266,11 @@ impl Index {
                     for w in arg.split('-') {
                         let t = stem(w);
                         if !GENERIC_ARG_WORDS.contains(&t.as_str()) {
-                            weighted.push((t, W_PARAM));
+                            weighted.push((b.term(&t), W_PARAM));
                         }
                     }
                 }
-                dedup_fields(&mut weighted);
-                b.add(eid, &weighted);
+                b.add(eid, &mut weighted);
                 by_service[sid as usize].push(eid);
                 let filler = filler_count(&name_terms, &b);
                 entries.push(Entry {
@@ -300,18 +302,18 @@ impl Index {
             let mut name_plural = Vec::new();
             for w in hl.operation.split('-').skip(1) {
                 let t = stem(w);
-                name_terms.push(b.term(&t));
+                let id = b.term(&t);
+                name_terms.push(id);
                 name_plural.push(t != w);
-                weighted.push((t, W_NAME));
+                weighted.push((id, W_NAME));
             }
             for t in terms(hl.description) {
-                weighted.push((t, W_SUMMARY));
+                weighted.push((b.term(&t), W_SUMMARY));
             }
             for t in terms(hl.words) {
-                weighted.push((t, W_HIGH_LEVEL_WORDS));
+                weighted.push((b.term(&t), W_HIGH_LEVEL_WORDS));
             }
-            dedup_fields(&mut weighted);
-            b.add(eid, &weighted);
+            b.add(eid, &mut weighted);
             by_service[sid as usize].push(eid);
             let verb = Some(b.term(hl.verb));
             entries.push(Entry {
@@ -440,12 +442,6 @@ fn filler_count(name_terms: &[u32], b: &Builder) -> u8 {
         .iter()
         .filter(|w| b.terms.get(**w).is_some_and(|id| name_terms.contains(id)))
         .count() as u8
-}
-
-/// Keeps each (term, field weight) pair once, so a word repeated in a summary counts once.
-fn dedup_fields(weighted: &mut Vec<(String, f32)>) {
-    weighted.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    weighted.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
 }
 
 #[cfg(test)]

@@ -67,6 +67,21 @@ impl Suggester {
             .map_err(Clone::clone)
     }
 
+    /// Starts building the process-wide suggester on a background thread, so that a server
+    /// can answer its first request without waiting for the index.
+    pub fn prewarm() {
+        let spawned = std::thread::Builder::new()
+            .name("suggest-index".into())
+            .spawn(|| {
+                if let Err(e) = Suggester::global() {
+                    tracing::warn!(error = %e, "suggest index not built");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start the suggest index thread");
+        }
+    }
+
     /// Up to `limit` commands for the request, best first.
     pub fn suggest(&self, query: &str, limit: usize) -> Vec<Suggestion> {
         rank::rank(&self.index, query, limit)

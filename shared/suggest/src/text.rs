@@ -5,14 +5,17 @@
 //! `instances` must meet their singular/plural forms without a Porter stemmer merging
 //! unrelated words (`provisioned`/`provision`, `organization`/`organize`).
 
-/// Words carrying no meaning for command search.
+/// Words carrying no meaning for command search, sorted (binary search).
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",
     "after",
     "again",
     "all",
+    "already",
+    "also",
     "am",
+    "amazon",
     "an",
     "and",
     "any",
@@ -20,15 +23,17 @@ const STOP_WORDS: &[&str] = &[
     "as",
     "at",
     "aws",
-    "amazon",
     "be",
     "been",
     "by",
+    "called",
     "can",
     "could",
+    "currently",
+    "did",
     "do",
     "does",
-    "did",
+    "e.g",
     "each",
     "every",
     "for",
@@ -40,8 +45,8 @@ const STOP_WORDS: &[&str] = &[
     "how",
     "i",
     "i'm",
-    "im",
     "if",
+    "im",
     "in",
     "into",
     "is",
@@ -50,10 +55,16 @@ const STOP_WORDS: &[&str] = &[
     "just",
     "let",
     "like",
+    "longer",
+    "many",
     "me",
     "mine",
+    "much",
     "my",
+    "named",
     "need",
+    "no",
+    "not",
     "of",
     "on",
     "one",
@@ -65,6 +76,7 @@ const STOP_WORDS: &[&str] = &[
     "should",
     "so",
     "some",
+    "sure",
     "that",
     "the",
     "their",
@@ -78,6 +90,7 @@ const STOP_WORDS: &[&str] = &[
     "to",
     "up",
     "us",
+    "using",
     "via",
     "want",
     "was",
@@ -96,23 +109,10 @@ const STOP_WORDS: &[&str] = &[
     "you",
     "your",
     "yours",
-    "using",
-    "currently",
-    "longer",
-    "no",
-    "not",
-    "many",
-    "much",
-    "also",
-    "called",
-    "named",
-    "already",
-    "sure",
-    "e.g",
 ];
 
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.contains(&word)
+    STOP_WORDS.binary_search(&word).is_ok()
 }
 
 /// Lower-case alphanumeric words (apostrophes dropped: `what's` -> `whats`).
@@ -242,6 +242,12 @@ mod tests {
             assert_eq!(stem(p), s, "{p}");
         }
         assert_eq!(stem("bucket"), "bucket");
+    }
+
+    #[test]
+    fn stop_words_are_sorted() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_stop_word("the") && is_stop_word("your") && !is_stop_word("bucket"));
     }
 
     #[test]
