@@ -1,9 +1,16 @@
 //! Lambda function for the API execution tool group (call_aws, suggest_aws_commands,
-//! run_script).
+//! run_script); it also runs long calls handed over as tasks.
 
 use mcp_server::GroupName;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    mcp_server::lambda::run(GroupName::Api).await
+#[global_allocator]
+static ALLOC: script_sandbox::WorkerAllocator = script_sandbox::WorkerAllocator;
+
+fn main() -> Result<(), lambda_http::Error> {
+    // run_script workers are this binary started again with a hidden argument.
+    mcp_server::run_script_worker_if_asked();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(mcp_server::lambda::run(GroupName::Api))
 }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::ApiContext;
+use crate::tasks::{Answer, CallInfo, Progress};
 
 /// Longest accepted command line.
 const MAX_COMMAND_CHARS: usize = 100_000;
@@ -70,9 +71,12 @@ pub fn descriptor() -> ToolDescriptor {
                         },
                         "required": ["cli_command", "status"]
                     }
-                }
+                },
+                "task_id": {"type": "string"},
+                "status": {"type": "string"},
+                "note": {"type": "string"}
             },
-            "required": ["results"]
+            "description": "results for an answered call; task_id and status when it continues as a task (poll aws___get_tasks)"
         })),
         annotations: ToolAnnotations {
             read_only: false,
@@ -142,83 +146,166 @@ pub fn result_entry(command: &str, outcome: &Result<CommandOutcome, RunError>) -
     Value::Object(entry)
 }
 
+/// Checks the arguments and returns the commands and `max_results`.
+fn read_args(
+    arguments: Value,
+    max_batch: usize,
+) -> Result<(Vec<String>, Option<usize>), ToolError> {
+    let args: Args = parse_arguments("call_aws", arguments)?;
+    let commands = match args.cli_command {
+        Commands::One(c) => vec![c],
+        Commands::Many(list) => list,
+    };
+    if commands.is_empty() {
+        return Err(ToolError::InvalidArgument(
+            "cli_command is an empty list; give one command or up to 20".into(),
+        ));
+    }
+    if commands.len() > max_batch {
+        return Err(ToolError::InvalidArgument(format!(
+            "cli_command has {} commands; at most {max_batch} run in one call",
+            commands.len()
+        )));
+    }
+    if args.max_results == Some(0) {
+        return Err(ToolError::InvalidArgument(
+            "max_results must be at least 1".into(),
+        ));
+    }
+    Ok((commands, args.max_results))
+}
+
+/// Runs the commands (concurrently, order kept) and builds the answer.
+pub async fn work(
+    ctx: ApiContext,
+    commands: Vec<String>,
+    max_results: Option<usize>,
+    region: String,
+    gate: Arc<dyn aws_engine::CallGate>,
+    progress: Progress,
+) -> Answer {
+    let settings = Arc::new(RunSettings {
+        default_region: region,
+        max_results,
+        budget: ctx.config.budget,
+    });
+    let total = commands.len();
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    for (index, command) in commands.iter().enumerate() {
+        let runner = ctx.runner.clone();
+        let gate = gate.clone();
+        let settings = settings.clone();
+        let command = command.clone();
+        let progress = progress.clone();
+        let done = done.clone();
+        set.spawn(async move {
+            let outcome = if command.len() > MAX_COMMAND_CHARS {
+                Err(RunError::validation(format!(
+                    "the command is {} characters long; at most {MAX_COMMAND_CHARS} are accepted (put large values in a file:// argument)",
+                    command.len()
+                )))
+            } else {
+                runner.run(&command, &settings, gate.as_ref()).await
+            };
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress.set(format!("{n} of {total} command(s) finished"));
+            (index, outcome)
+        });
+    }
+    let mut outcomes: Vec<Option<Result<CommandOutcome, RunError>>> =
+        (0..total).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((index, outcome)) => outcomes[index] = Some(outcome),
+            Err(e) => tracing::warn!(error = %e, "a command task stopped"),
+        }
+    }
+    let mut results = Vec::with_capacity(total);
+    let mut failures = Vec::new();
+    for (command, outcome) in commands.iter().zip(outcomes) {
+        let outcome = outcome.unwrap_or_else(|| {
+            Err(RunError {
+                kind: aws_engine::run::FailureKind::Network,
+                code: "InternalError".into(),
+                message: "the command stopped unexpectedly".into(),
+                call: None,
+            })
+        });
+        if let Err(e) = &outcome {
+            failures.push(e.kind);
+        }
+        results.push(result_entry(command, &outcome));
+    }
+    let failure = (failures.len() == total).then(|| {
+        use aws_engine::run::FailureKind;
+        if failures.contains(&FailureKind::Network) {
+            Outcome::SystemError
+        } else {
+            Outcome::UserError
+        }
+    });
+    Answer {
+        structured: json!({"results": results}),
+        failure,
+    }
+}
+
+/// Runs a dispatched `call_aws` job (Lambda worker side).
+pub async fn job_work(ctx: ApiContext, arguments: Value, region: String) -> Answer {
+    match read_args(arguments, ctx.config.max_batch) {
+        Ok((commands, max_results)) => {
+            let gate = ctx.gate.clone();
+            work(
+                ctx,
+                commands,
+                max_results,
+                region,
+                gate,
+                Progress::default(),
+            )
+            .await
+        }
+        Err(e) => Answer::from_error(&e),
+    }
+}
+
 #[async_trait]
 impl ToolHandler for CallAws {
     async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let args: Args = parse_arguments("call_aws", arguments)?;
-        let commands = match args.cli_command {
-            Commands::One(c) => vec![c],
-            Commands::Many(list) => list,
-        };
-        if commands.is_empty() {
-            return Err(ToolError::InvalidArgument(
-                "cli_command is an empty list; give one command or up to 20".into(),
-            ));
-        }
-        if commands.len() > self.ctx.config.max_batch {
-            return Err(ToolError::InvalidArgument(format!(
-                "cli_command has {} commands; at most {} run in one call",
-                commands.len(),
-                self.ctx.config.max_batch
-            )));
-        }
-        if args.max_results == Some(0) {
-            return Err(ToolError::InvalidArgument(
-                "max_results must be at least 1".into(),
-            ));
-        }
-        let settings = Arc::new(RunSettings {
-            default_region: ctx.region.clone(),
-            max_results: args.max_results,
-            budget: self.ctx.config.budget,
-        });
-        let mut set = tokio::task::JoinSet::new();
-        for (index, command) in commands.iter().enumerate() {
-            let runner = self.ctx.runner.clone();
-            let gate = self.ctx.gate.clone();
-            let settings = settings.clone();
-            let command = command.clone();
-            set.spawn(async move {
-                let outcome = if command.len() > MAX_COMMAND_CHARS {
-                    Err(RunError::validation(format!(
-                        "the command is {} characters long; at most {MAX_COMMAND_CHARS} are accepted (put large values in a file:// argument)",
-                        command.len()
-                    )))
-                } else {
-                    runner.run(&command, &settings, gate.as_ref()).await
-                };
-                (index, outcome)
-            });
-        }
-        let mut outcomes: Vec<Option<Result<CommandOutcome, RunError>>> =
-            (0..commands.len()).map(|_| None).collect();
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok((index, outcome)) => outcomes[index] = Some(outcome),
-                Err(e) => return Err(ToolError::Internal(format!("a command task failed: {e}"))),
-            }
-        }
-        let mut results = Vec::with_capacity(commands.len());
-        let mut failures = Vec::new();
-        for (command, outcome) in commands.iter().zip(outcomes) {
-            let outcome = outcome.unwrap_or_else(|| Err(RunError::validation("not run")));
-            if let Err(e) = &outcome {
-                failures.push(e.kind);
-            }
-            results.push(result_entry(command, &outcome));
-        }
-        let failure = (failures.len() == commands.len()).then(|| {
-            use aws_engine::run::FailureKind;
-            if failures.contains(&FailureKind::Network) {
-                Outcome::SystemError
-            } else {
-                Outcome::UserError
-            }
-        });
-        Ok(ToolOutput {
-            structured: json!({"results": results}),
-            failure,
-            ..ToolOutput::default()
-        })
+        let (commands, max_results) = read_args(arguments.clone(), self.ctx.config.max_batch)?;
+        let read_only = commands
+            .iter()
+            .all(|c| aws_engine::run::is_read_only_command(c));
+        let owner = ctx.identity.resolve().await.owner_key();
+        let progress = Progress::default();
+        let summary = commands.join(" ; ");
+        let gate = self.ctx.gate_for(ctx);
+        let job = work(
+            self.ctx.clone(),
+            commands,
+            max_results,
+            ctx.region.clone(),
+            gate,
+            progress.clone(),
+        );
+        let mut output = self
+            .ctx
+            .tasks
+            .run(
+                CallInfo {
+                    owner,
+                    tool: "call_aws",
+                    summary,
+                    arguments,
+                    region: ctx.region.clone(),
+                    restartable: read_only,
+                },
+                progress,
+                job,
+            )
+            .await?;
+        output.read_only = Some(read_only);
+        Ok(output)
     }
 }

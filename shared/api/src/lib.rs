@@ -2,23 +2,32 @@
 //! `run_script`), presign (`get_presigned_url`) and task polling (`get_tasks`).
 //!
 //! The tools are thin: commands run through [`aws_engine::Runner`] (parse, validate, policy
-//! gate, sign, send, paginate, shape), every API call passing the same [`CallGate`]. The
-//! Lambda functions and the local server build the same groups.
+//! gate, sign, send, paginate, shape), every API call, scripts' included, passing the same
+//! [`CallGate`]. Long work becomes a task ([`tasks::TaskRunner`]). The Lambda functions and
+//! the local server build the same groups.
 
 pub mod call_aws;
 pub mod gate;
+pub mod presign;
+pub mod run_script;
+pub mod suggest;
+pub mod tasks;
 
 use std::sync::Arc;
 
 use aws_engine::{CallGate, Runner, paginate::PageBudget};
-use mcp_protocol::{Tool, ToolGroup};
+use mcp_protocol::{Tool, ToolContext, ToolGroup};
+use script_sandbox::Sandbox;
+use serde_json::Value;
+
+use crate::tasks::{Answer, TaskJob, TaskRunner};
 
 /// Settings shared by the API tools.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Pages, bytes and time one command may use.
     pub budget: PageBudget,
-    /// Commands of one batch run at once.
+    /// Commands of one batch.
     pub max_batch: usize,
 }
 
@@ -31,12 +40,44 @@ impl Default for ApiConfig {
     }
 }
 
-/// What the API tools share.
+/// What the AWS tools share.
 #[derive(Clone)]
 pub struct ApiContext {
     pub runner: Arc<Runner>,
     pub gate: Arc<dyn CallGate>,
     pub config: ApiConfig,
+    pub tasks: TaskRunner,
+    /// `None` where scripts cannot run (no worker binary).
+    pub sandbox: Option<Arc<Sandbox>>,
+}
+
+impl ApiContext {
+    /// The gate for one tool call.
+    pub fn gate_for(&self, _ctx: &ToolContext) -> Arc<dyn CallGate> {
+        self.gate.clone()
+    }
+
+    /// Runs a job handed over by another invocation, storing its answer in its task.
+    pub async fn run_job(&self, job: TaskJob) {
+        let ctx = self.clone();
+        let (tool, arguments, region) =
+            (job.tool.clone(), job.arguments.clone(), job.region.clone());
+        let work = async move {
+            match tool.as_str() {
+                "call_aws" => call_aws::job_work(ctx, arguments, region).await,
+                "run_script" => run_script::job_work(ctx, arguments, region).await,
+                other => Answer::from_error(&mcp_protocol::ToolError::Internal(format!(
+                    "no tool {other} runs as a task"
+                ))),
+            }
+        };
+        self.tasks.finish_job(&job, work).await;
+    }
+
+    /// Reads a job from an invocation payload (`{"aws_mcp_task": {...}}`).
+    pub fn job_from_event(event: &Value) -> Option<TaskJob> {
+        serde_json::from_value(event.get("aws_mcp_task")?.clone()).ok()
+    }
 }
 
 /// The API execution group.
@@ -51,10 +92,68 @@ impl ToolGroup for ApiGroup {
     }
 
     fn tools(&self) -> Vec<Tool> {
+        let mut tools = vec![
+            Tool {
+                descriptor: call_aws::descriptor(),
+                handler: Arc::new(call_aws::CallAws {
+                    ctx: self.ctx.clone(),
+                }),
+            },
+            Tool {
+                descriptor: suggest::descriptor(),
+                handler: Arc::new(suggest::SuggestCommands),
+            },
+        ];
+        if let Some(sandbox) = &self.ctx.sandbox {
+            tools.push(Tool {
+                descriptor: run_script::descriptor(),
+                handler: Arc::new(run_script::RunScript {
+                    ctx: self.ctx.clone(),
+                    sandbox: sandbox.clone(),
+                }),
+            });
+        }
+        tools
+    }
+}
+
+/// The presign group.
+#[derive(Clone)]
+pub struct PresignGroup {
+    pub ctx: ApiContext,
+}
+
+impl ToolGroup for PresignGroup {
+    fn name(&self) -> &'static str {
+        "presign"
+    }
+
+    fn tools(&self) -> Vec<Tool> {
         vec![Tool {
-            descriptor: call_aws::descriptor(),
-            handler: Arc::new(call_aws::CallAws {
+            descriptor: presign::descriptor(),
+            handler: Arc::new(presign::GetPresignedUrl {
                 ctx: self.ctx.clone(),
+            }),
+        }]
+    }
+}
+
+/// The task polling group.
+#[derive(Clone)]
+pub struct TasksGroup {
+    pub store: Arc<dyn mcp_state::TaskStore>,
+}
+
+impl ToolGroup for TasksGroup {
+    fn name(&self) -> &'static str {
+        "tasks"
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        vec![Tool {
+            descriptor: tasks::descriptor(),
+            handler: Arc::new(tasks::GetTasks {
+                store: self.store.clone(),
             }),
         }]
     }

@@ -541,6 +541,21 @@ impl Runner {
     }
 }
 
+/// Whether a command line only reads (safe to run again from the start). Unparsable
+/// lines count as reads: they fail before anything is sent.
+pub fn is_read_only_command(line: &str) -> bool {
+    match parse_command(line) {
+        Ok(parsed) => {
+            parsed.help || crate::policy::is_read_only(&parsed.service, &parsed.operation)
+        }
+        Err(CommandError::HighLevel(service)) => {
+            let words = crate::command::shell_words(line).unwrap_or_default();
+            service == "s3" && matches!(words.get(2).map(String::as_str), Some("ls" | "presign"))
+        }
+        Err(_) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

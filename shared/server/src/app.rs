@@ -36,6 +36,8 @@ pub enum StartupError {
 /// A ready server and what its transports need.
 pub struct App {
     pub server: Arc<McpServer>,
+    /// The AWS tools' shared context (runs task jobs handed over in Lambda).
+    pub api: Option<api_tools::ApiContext>,
     pub local_identity: Arc<LocalIdentity>,
     pub settings: Settings,
     pub mode: Mode,
@@ -49,6 +51,7 @@ impl App {
         let sessions = build_session_store(&settings, mode, &sdk).await?;
 
         let mut registry = ToolRegistry::new();
+        let mut api: Option<api_tools::ApiContext> = None;
         for group in &settings.groups {
             match group {
                 GroupName::Knowledge => {
@@ -76,7 +79,18 @@ impl App {
                     ));
                 }
                 GroupName::Api => {
-                    registry = registry.with_group(&build_api_group(&settings, &sdk)?);
+                    let ctx = api_context(&mut api, &settings, mode, &sdk).await?;
+                    registry = registry.with_group(&api_tools::ApiGroup { ctx });
+                }
+                GroupName::Presign => {
+                    let ctx = api_context(&mut api, &settings, mode, &sdk).await?;
+                    registry = registry.with_group(&api_tools::PresignGroup { ctx });
+                }
+                GroupName::Tasks => {
+                    let ctx = api_context(&mut api, &settings, mode, &sdk).await?;
+                    registry = registry.with_group(&api_tools::TasksGroup {
+                        store: ctx.tasks.store.clone(),
+                    });
                 }
             }
         }
@@ -108,6 +122,7 @@ impl App {
         };
         Ok(Self {
             server,
+            api,
             local_identity: Arc::new(LocalIdentity::new(sdk)),
             settings,
             mode,
@@ -176,16 +191,32 @@ async fn build_session_store(
     Ok(Arc::new(DirSessionStore::open(&settings.state_dir)?))
 }
 
-/// The engine behind `call_aws`: pooled HTTP client, the SDK's credentials, the policy gate.
-pub fn build_api_context(
+/// The shared context of the AWS tool groups, built on first need.
+async fn api_context(
+    slot: &mut Option<api_tools::ApiContext>,
     settings: &Settings,
+    mode: Mode,
     sdk: &SharedSdkConfig,
 ) -> Result<api_tools::ApiContext, StartupError> {
-    let sender = aws_engine::execute::ReqwestSender::new(
-        std::time::Duration::from_secs(10),
-        std::time::Duration::from_secs(60),
-    )
-    .map_err(|e| StartupError::Api(e.to_string()))?;
+    if let Some(ctx) = slot {
+        return Ok(ctx.clone());
+    }
+    let ctx = build_api_context(settings, mode, sdk).await?;
+    *slot = Some(ctx.clone());
+    Ok(ctx)
+}
+
+/// The engine behind the AWS tools: pooled HTTP client, the SDK's credentials, the policy
+/// gate, the task store and the script sandbox.
+pub async fn build_api_context(
+    settings: &Settings,
+    mode: Mode,
+    sdk: &SharedSdkConfig,
+) -> Result<api_tools::ApiContext, StartupError> {
+    use std::time::Duration;
+    let sender =
+        aws_engine::execute::ReqwestSender::new(Duration::from_secs(10), Duration::from_secs(60))
+            .map_err(|e| StartupError::Api(e.to_string()))?;
     let executor = aws_engine::execute::Executor::new(
         Arc::new(sender),
         Arc::new(crate::credentials::SdkCredentials::new(sdk.clone())),
@@ -197,7 +228,7 @@ pub fn build_api_context(
             "local files cannot be read or written by the deployed server; upload the file to S3 first (aws___get_presigned_url gives an upload URL) and pass s3:// locations".into(),
         ),
     };
-    let runner = Arc::new(aws_engine::Runner::new(executor, files));
+    let runner = Arc::new(aws_engine::Runner::new(executor.clone(), files));
     let policy =
         aws_engine::Policy::from_process_env().map_err(|e| StartupError::Api(e.to_string()))?;
     tracing::info!(%policy, "call policy");
@@ -206,6 +237,36 @@ pub fn build_api_context(
         max_time: settings.command_timeout,
         ..Default::default()
     };
+    let store: Arc<dyn mcp_state::TaskStore> = match &settings.state_table {
+        Some(table) => Arc::new(mcp_state::DynamoTaskStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk.get().await),
+            &StateTableLayout::standard(table.clone()),
+        )),
+        None => Arc::new(
+            mcp_state::DirTaskStore::open(&settings.state_dir)
+                .map_err(|e| StartupError::Api(format!("task store: {e}")))?,
+        ),
+    };
+    let detach = if mode == Mode::Lambda {
+        match std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+            Ok(function) => api_tools::tasks::Detach::Dispatch(Arc::new(
+                crate::dispatch::SelfInvoke::new(executor, function),
+            )),
+            Err(_) => api_tools::tasks::Detach::Background,
+        }
+    } else {
+        api_tools::tasks::Detach::Background
+    };
+    let sandbox = match script_sandbox::WorkerCommand::current_exe(&[crate::SCRIPT_WORKER_ARG]) {
+        Ok(worker) => {
+            let limits = script_sandbox::Limits::default().with_timeout(settings.script_timeout);
+            Some(Arc::new(script_sandbox::Sandbox::new(worker, limits)))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "run_script unavailable: cannot find this program to start workers");
+            None
+        }
+    };
     Ok(api_tools::ApiContext {
         runner,
         gate: Arc::new(api_tools::gate::PolicyGate::new(policy)),
@@ -213,14 +274,12 @@ pub fn build_api_context(
             budget,
             ..Default::default()
         },
-    })
-}
-
-fn build_api_group(
-    settings: &Settings,
-    sdk: &SharedSdkConfig,
-) -> Result<api_tools::ApiGroup, StartupError> {
-    Ok(api_tools::ApiGroup {
-        ctx: build_api_context(settings, sdk)?,
+        tasks: api_tools::tasks::TaskRunner {
+            store,
+            inline_budget: settings.inline_budget,
+            lease: settings.task_lease,
+            detach,
+        },
+        sandbox,
     })
 }

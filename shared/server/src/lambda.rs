@@ -4,24 +4,76 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, service_fn};
 use mcp_protocol::{IdentitySource, KnownIdentity};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::identity::{self, from_request_context};
 use crate::settings::{GroupName, Mode, Settings, UnauthenticatedPolicy};
 
 /// Runs one tool group as a Lambda function until the runtime stops it.
+///
+/// Events are read raw: a Function URL request is served over MCP; an
+/// `{"aws_mcp_task": ...}` event (this function invoking itself) runs a long call to its end.
 pub async fn run(group: GroupName) -> Result<(), lambda_http::Error> {
     crate::init_tracing(Mode::Lambda);
     let settings = Settings::from_env(Mode::Lambda, vec![group])?;
     let app = Arc::new(App::build(settings, Mode::Lambda).await?);
-    lambda_http::run(service_fn(move |request: Request| {
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, request).await) }
+        async move { dispatch_event(&app, event.payload).await }
     }))
     .await
+}
+
+/// Serves one raw invocation event.
+pub async fn dispatch_event(app: &App, payload: Value) -> Result<Value, lambda_http::Error> {
+    if let Some(job) = api_tools::ApiContext::job_from_event(&payload) {
+        let Some(api) = &app.api else {
+            return Err("this function does not run AWS tool tasks".into());
+        };
+        tracing::info!(task_id = %job.task_id, tool = %job.tool, "running a task");
+        api.run_job(job).await;
+        return Ok(json!({"ok": true}));
+    }
+    let request = lambda_http::request::from_str(&payload.to_string())
+        .map_err(|e| format!("not a Function URL request or task event: {e}"))?;
+    let response = handle(app, request).await;
+    Ok(function_url_response(response))
+}
+
+/// A Function URL response document (the API Gateway v2 payload format).
+fn function_url_response(response: Response<Body>) -> Value {
+    let (parts, body) = response.into_parts();
+    let mut headers = serde_json::Map::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            _ => {
+                headers.insert(name.as_str().to_owned(), Value::String(value));
+            }
+        }
+    }
+    let (body, encoded) = match body {
+        Body::Empty => (String::new(), false),
+        Body::Text(t) => (t, false),
+        Body::Binary(b) => (
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b),
+            true,
+        ),
+        _ => (String::new(), false),
+    };
+    json!({
+        "statusCode": parts.status.as_u16(),
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": encoded,
+    })
 }
 
 /// Serves one Function URL request.

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod aws;
 pub mod credentials;
+pub mod dispatch;
 pub mod identity;
 pub mod lambda;
 pub mod local;
@@ -17,6 +18,20 @@ pub mod skills_s3;
 
 pub use app::{App, StartupError};
 pub use settings::{GroupName, Mode, Settings};
+
+/// The hidden first argument that makes a server binary run as a script worker.
+pub const SCRIPT_WORKER_ARG: &str = "__script-worker";
+
+/// Call first in `main`: when this process was started as a script worker, it runs the
+/// script and exits; otherwise it returns at once.
+pub fn run_script_worker_if_asked() {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == SCRIPT_WORKER_ARG)
+    {
+        script_sandbox::worker_main();
+    }
+}
 
 /// Logs go to stderr (stdout is the protocol in stdio mode); JSON in Lambda.
 pub fn init_tracing(mode: Mode) {

@@ -9,15 +9,26 @@ pub enum GroupName {
     Knowledge,
     /// call_aws, suggest_aws_commands, run_script.
     Api,
+    /// get_presigned_url.
+    Presign,
+    /// get_tasks.
+    Tasks,
 }
 
 impl GroupName {
-    pub const ALL: [GroupName; 2] = [GroupName::Knowledge, GroupName::Api];
+    pub const ALL: [GroupName; 4] = [
+        GroupName::Knowledge,
+        GroupName::Api,
+        GroupName::Presign,
+        GroupName::Tasks,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             GroupName::Knowledge => "knowledge",
             GroupName::Api => "api",
+            GroupName::Presign => "presign",
+            GroupName::Tasks => "tasks",
         }
     }
 
@@ -109,6 +120,12 @@ pub struct Settings {
     pub max_output_bytes: usize,
     /// Seconds one command may spend walking pages.
     pub command_timeout: Duration,
+    /// Work still running after this becomes a task (well below the proxy's 120 s).
+    pub inline_budget: Duration,
+    /// How long a task stays `working` without a heartbeat from its worker.
+    pub task_lease: Duration,
+    /// Default and largest run time of one script.
+    pub script_timeout: Duration,
 }
 
 /// The longest a session may live: the seed's 8-hour storage limit.
@@ -305,9 +322,28 @@ impl Settings {
             .max(1024),
             command_timeout: Duration::from_secs(number(
                 "AWS_MCP_COMMAND_TIMEOUT_SECONDS",
-                60u64,
+                300u64,
                 "a number of seconds",
             )?),
+            inline_budget: Duration::from_secs_f64(
+                number(
+                    "AWS_MCP_INLINE_BUDGET_SECONDS",
+                    25.0f64,
+                    "a number of seconds between 0.1 and 100",
+                )?
+                .clamp(0.1, 100.0),
+            ),
+            task_lease: Duration::from_secs(
+                number("AWS_MCP_TASK_LEASE_SECONDS", 60u64, "a number of seconds")?.max(2),
+            ),
+            script_timeout: Duration::from_secs(
+                number(
+                    "AWS_MCP_SCRIPT_TIMEOUT_SECONDS",
+                    30u64,
+                    "a number of seconds (1-300)",
+                )?
+                .clamp(1, 300),
+            ),
         })
     }
 }

@@ -44,8 +44,21 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Counts the script worker's allocations so its memory limit is exact.
+#[global_allocator]
+static ALLOC: script_sandbox::WorkerAllocator = script_sandbox::WorkerAllocator;
+
+fn main() -> anyhow::Result<()> {
+    // A script worker is this same program started with a hidden argument; it must not
+    // start the async runtime or parse the command line.
+    mcp_server::run_script_worker_if_asked();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Explain { command } => {

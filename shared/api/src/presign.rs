@@ -1,0 +1,138 @@
+//! `aws___get_presigned_url`: an S3 upload or download URL signed with the server's
+//! credentials, valid for at most 15 minutes; read-only mode refuses uploads.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_engine::presign::{MAX_EXPIRES_IN, PresignMethod, PresignRequest};
+use aws_engine::{CallGate, GateCall};
+use mcp_protocol::{
+    ToolAnnotations, ToolContext, ToolDescriptor, ToolError, ToolHandler, ToolOutput,
+    parse_arguments,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::ApiContext;
+
+pub fn descriptor() -> ToolDescriptor {
+    ToolDescriptor {
+        name: "get_presigned_url",
+        title: "Get a pre-signed S3 URL",
+        description: format!(
+            "Creates a pre-signed URL to download (GET) or upload (PUT) one S3 object, valid for expires_in seconds (at most {MAX_EXPIRES_IN}). Use it to move files between your machine and S3 (for example with curl), then refer to the object as s3://bucket/key in aws___call_aws. An upload must send the returned headers (a content_type given here is signed and must be sent as Content-Type)."
+        ),
+        input_schema: json!({
+            "type": "object",
+            "properties": {
+                "bucket": {"type": "string", "minLength": 3, "maxLength": 63},
+                "key": {"type": "string", "minLength": 1, "maxLength": 1024},
+                "method": {"type": "string", "enum": ["GET", "PUT"]},
+                "expires_in": {"type": "integer", "minimum": 1, "maximum": MAX_EXPIRES_IN, "default": MAX_EXPIRES_IN},
+                "content_type": {"type": "string", "description": "PUT only: the Content-Type the upload will send."},
+                "region": {"type": "string", "description": "The bucket's Region (default: the client's AWS_REGION)."}
+            },
+            "required": ["bucket", "key", "method"],
+            "additionalProperties": false
+        }),
+        output_schema: Some(json!({
+            "type": "object",
+            "properties": {
+                "url": {"type": "string"},
+                "method": {"type": "string"},
+                "expires_at": {"type": "string"},
+                "headers": {"type": "object"}
+            },
+            "required": ["url", "expires_at", "headers"]
+        })),
+        annotations: ToolAnnotations {
+            read_only: false,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        },
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Args {
+    bucket: String,
+    key: String,
+    method: String,
+    expires_in: Option<u64>,
+    content_type: Option<String>,
+    region: Option<String>,
+}
+
+pub struct GetPresignedUrl {
+    pub ctx: ApiContext,
+}
+
+#[async_trait]
+impl ToolHandler for GetPresignedUrl {
+    async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
+        let args: Args = parse_arguments("get_presigned_url", arguments)?;
+        let method = match args.method.to_ascii_uppercase().as_str() {
+            "GET" => PresignMethod::Get,
+            "PUT" => PresignMethod::Put,
+            other => {
+                return Err(ToolError::InvalidArgument(format!(
+                    "method '{other}' is not valid; use GET (download) or PUT (upload)"
+                )));
+            }
+        };
+        let expires_in = args.expires_in.unwrap_or(MAX_EXPIRES_IN);
+        let region = args.region.clone().unwrap_or_else(|| ctx.region.clone());
+        let (cli_operation, operation) = match method {
+            PresignMethod::Get => ("get-object", "GetObject"),
+            PresignMethod::Put => ("put-object", "PutObject"),
+        };
+        let gate: Arc<dyn CallGate> = self.ctx.gate_for(ctx);
+        gate.admit(&GateCall {
+            cli_service: "s3api",
+            cli_operation,
+            service: "s3",
+            operation,
+            region: &region,
+        })
+        .await
+        .map_err(ToolError::Denied)?;
+        let endpoint = self.ctx.runner.executor.s3_endpoint_setting();
+        let presigned = self
+            .ctx
+            .runner
+            .executor
+            .presign(&PresignRequest {
+                bucket: &args.bucket,
+                key: &args.key,
+                method,
+                expires_in,
+                content_type: args.content_type.as_deref(),
+                region: &region,
+                endpoint_url: endpoint.as_deref(),
+            })
+            .await
+            .map_err(|e| match e {
+                aws_engine::execute::CallError::Validation(m) => ToolError::InvalidArgument(m),
+                other => ToolError::Downstream(other.to_string()),
+            })?;
+        let headers: Map<String, Value> = presigned
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let expires_at = presigned
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let mut output = ToolOutput::structured(json!({
+            "url": presigned.url,
+            "method": method.as_str(),
+            "expires_at": expires_at,
+            "headers": headers,
+        }));
+        output.read_only = Some(method == PresignMethod::Get);
+        Ok(output)
+    }
+}

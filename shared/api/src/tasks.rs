@@ -1,0 +1,351 @@
+//! Long-running calls as tasks, and `aws___get_tasks`.
+//!
+//! A tool's work starts at once; if it finishes within the inline budget its answer goes
+//! back inline. Otherwise the answer is `{task_id, status: "working"}` and the work goes on:
+//! locally in the background (a watcher heartbeats the task's lease and stores the result),
+//! and in Lambda, where nothing may run after the answer, by an asynchronous invocation of
+//! the same function that redoes restartable work (reads) from the start; work that is not
+//! safe to redo (writes) is waited for inline instead. A task whose worker dies is reported
+//! `failed` once its lease runs out (the store's rule).
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mcp_protocol::{
+    ToolAnnotations, ToolContext, ToolDescriptor, ToolError, ToolHandler, ToolOutput,
+    parse_arguments,
+};
+use mcp_state::{TaskRecord, TaskStatus, TaskStore};
+use mcp_telemetry::Outcome;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// A tool's finished answer: its structured content and whether it reports a failure.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub structured: Value,
+    pub failure: Option<Outcome>,
+}
+
+impl Answer {
+    pub fn into_output(self) -> ToolOutput {
+        ToolOutput {
+            structured: self.structured,
+            failure: self.failure,
+            ..ToolOutput::default()
+        }
+    }
+
+    /// An answer for a tool error (kept in a task as the error text).
+    pub fn from_error(e: &ToolError) -> Self {
+        Self {
+            structured: json!({"error": {"code": e.code(), "message": e.to_string()}}),
+            failure: Some(e.outcome()),
+        }
+    }
+}
+
+/// Progress text a running tool updates and the watcher publishes.
+#[derive(Clone, Default)]
+pub struct Progress(Arc<Mutex<String>>);
+
+impl Progress {
+    pub fn set(&self, text: impl Into<String>) {
+        if let Ok(mut p) = self.0.lock() {
+            *p = text.into();
+        }
+    }
+
+    pub fn get(&self) -> String {
+        self.0.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
+/// Work handed to another invocation of this function (Lambda).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskJob {
+    pub task_id: String,
+    pub owner: String,
+    pub tool: String,
+    pub arguments: Value,
+    pub region: String,
+}
+
+/// Starts a [`TaskJob`] elsewhere (an asynchronous self-invocation in Lambda).
+#[async_trait]
+pub trait TaskDispatcher: Send + Sync {
+    async fn dispatch(&self, job: &TaskJob) -> Result<(), String>;
+}
+
+/// Where work continues after the inline budget.
+#[derive(Clone)]
+pub enum Detach {
+    /// In this process (local servers).
+    Background,
+    /// In another invocation (Lambda).
+    Dispatch(Arc<dyn TaskDispatcher>),
+}
+
+#[derive(Clone)]
+pub struct TaskRunner {
+    pub store: Arc<dyn TaskStore>,
+    /// Work still running after this becomes a task (`AWS_MCP_INLINE_BUDGET_SECONDS`).
+    pub inline_budget: Duration,
+    /// How long a task stays `working` without a heartbeat.
+    pub lease: Duration,
+    pub detach: Detach,
+}
+
+/// What a deferred call says about itself.
+pub struct CallInfo {
+    pub owner: String,
+    pub tool: &'static str,
+    pub summary: String,
+    pub arguments: Value,
+    pub region: String,
+    /// Safe to run again from the start (it only reads).
+    pub restartable: bool,
+}
+
+impl TaskRunner {
+    /// Runs `work`, inline when it is quick, else as a task.
+    pub async fn run<F>(
+        &self,
+        info: CallInfo,
+        progress: Progress,
+        work: F,
+    ) -> Result<ToolOutput, ToolError>
+    where
+        F: Future<Output = Answer> + Send + 'static,
+    {
+        let mut handle = tokio::spawn(work);
+        let joined = tokio::time::timeout(self.inline_budget, &mut handle).await;
+        if let Ok(done) = joined {
+            return done
+                .map(Answer::into_output)
+                .map_err(|e| ToolError::Internal(format!("the call stopped unexpectedly: {e}")));
+        }
+        match &self.detach {
+            Detach::Dispatch(dispatcher) if info.restartable => {
+                handle.abort();
+                let task = self.create(&info).await?;
+                let job = TaskJob {
+                    task_id: task.task_id.clone(),
+                    owner: info.owner.clone(),
+                    tool: info.tool.into(),
+                    arguments: info.arguments.clone(),
+                    region: info.region.clone(),
+                };
+                if let Err(e) = dispatcher.dispatch(&job).await {
+                    let _ = self
+                        .store
+                        .complete(
+                            &task.task_id,
+                            TaskStatus::Failed,
+                            json!({"error": {"code": "dispatch_failed", "message": e}}),
+                        )
+                        .await;
+                    return Err(ToolError::Internal(format!(
+                        "the call needs longer than {} s and could not be continued in the background: {e}",
+                        self.inline_budget.as_secs()
+                    )));
+                }
+                Ok(working(&task.task_id))
+            }
+            Detach::Dispatch(_) => {
+                // A write must not run twice: wait for it here.
+                handle
+                    .await
+                    .map(Answer::into_output)
+                    .map_err(|e| ToolError::Internal(format!("the call stopped unexpectedly: {e}")))
+            }
+            Detach::Background => {
+                let task = self.create(&info).await?;
+                let store = self.store.clone();
+                let lease = self.lease;
+                let task_id = task.task_id.clone();
+                tokio::spawn(async move {
+                    watch(store, &task_id, lease, progress, handle).await;
+                });
+                Ok(working(&task.task_id))
+            }
+        }
+    }
+
+    async fn create(&self, info: &CallInfo) -> Result<TaskRecord, ToolError> {
+        self.store
+            .create(&info.owner, info.tool, &info.summary, self.lease)
+            .await
+            .map_err(|e| ToolError::Internal(format!("cannot record the task: {e}")))
+    }
+
+    /// Runs a dispatched job to the end (the Lambda worker side).
+    pub async fn finish_job<F>(&self, job: &TaskJob, work: F)
+    where
+        F: Future<Output = Answer> + Send + 'static,
+    {
+        let handle = tokio::spawn(work);
+        watch(
+            self.store.clone(),
+            &job.task_id,
+            self.lease,
+            Progress::default(),
+            handle,
+        )
+        .await;
+    }
+}
+
+fn working(task_id: &str) -> ToolOutput {
+    ToolOutput {
+        structured: json!({
+            "task_id": task_id,
+            "status": "working",
+            "note": "The call continues in the background; poll aws___get_tasks with this task_id for its result.",
+        }),
+        ..ToolOutput::default()
+    }
+}
+
+/// Heartbeats while `handle` runs, then stores its answer.
+async fn watch(
+    store: Arc<dyn TaskStore>,
+    task_id: &str,
+    lease: Duration,
+    progress: Progress,
+    mut handle: tokio::task::JoinHandle<Answer>,
+) {
+    let beat = (lease / 3).max(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            joined = &mut handle => {
+                let (status, result) = match joined {
+                    Ok(answer) => {
+                        let status = if answer.failure.is_some() { TaskStatus::Failed } else { TaskStatus::Completed };
+                        (status, answer.structured)
+                    }
+                    Err(e) => (TaskStatus::Failed, json!({"error": {"code": "internal_error", "message": format!("the work stopped unexpectedly: {e}")}})),
+                };
+                if let Err(e) = store.complete(task_id, status, result).await {
+                    tracing::warn!(task_id, error = %e, "task result not stored");
+                }
+                return;
+            }
+            _ = tokio::time::sleep(beat) => {
+                let text = progress.get();
+                let text = if text.is_empty() { "running".to_owned() } else { text };
+                if let Err(e) = store.heartbeat(task_id, &text, lease).await {
+                    // Finished elsewhere (cancelled, lapsed): stop working on it.
+                    tracing::warn!(task_id, error = %e, "task heartbeat refused; stopping");
+                    handle.abort();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------- get_tasks
+
+/// Most ids one `get_tasks` call reads.
+const MAX_TASK_IDS: usize = 50;
+
+pub fn descriptor() -> ToolDescriptor {
+    ToolDescriptor {
+        name: "get_tasks",
+        title: "Get task status",
+        description: "Status and results of long-running aws___call_aws and aws___run_script calls that answered with a task_id. Poll every few seconds until status is completed, failed or cancelled; result then holds exactly what the call would have answered inline. Unknown, expired (8 hours) or other callers' ids answer status not_found.".into(),
+        input_schema: json!({
+            "type": "object",
+            "properties": {
+                "task_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_TASK_IDS}
+            },
+            "required": ["task_ids"],
+            "additionalProperties": false
+        }),
+        output_schema: Some(json!({
+            "type": "object",
+            "properties": {
+                "tasks": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "task_id": {"type": "string"},
+                        "status": {"type": "string", "enum": ["working", "completed", "failed", "cancelled", "not_found"]},
+                        "tool": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "progress": {"type": "string"},
+                        "created_at": {"type": "string"},
+                        "updated_at": {"type": "string"},
+                        "result": {}
+                    },
+                    "required": ["task_id", "status"]
+                }}
+            },
+            "required": ["tasks"]
+        })),
+        annotations: ToolAnnotations::READ_ONLY_LOCAL,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GetTasksArgs {
+    task_ids: Vec<String>,
+}
+
+pub struct GetTasks {
+    pub store: Arc<dyn TaskStore>,
+}
+
+fn iso_ms(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl ToolHandler for GetTasks {
+    async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
+        let args: GetTasksArgs = parse_arguments("get_tasks", arguments)?;
+        if args.task_ids.is_empty() || args.task_ids.len() > MAX_TASK_IDS {
+            return Err(ToolError::InvalidArgument(format!(
+                "task_ids must list 1 to {MAX_TASK_IDS} ids; got {}",
+                args.task_ids.len()
+            )));
+        }
+        let owner = ctx.identity.resolve().await.owner_key();
+        let mut tasks = Vec::with_capacity(args.task_ids.len());
+        for id in &args.task_ids {
+            let found = if mcp_state::tasks::is_well_formed_task_id(id) {
+                self.store
+                    .get(&owner, id)
+                    .await
+                    .map_err(|e| ToolError::Downstream(format!("cannot read tasks: {e}")))?
+            } else {
+                None
+            };
+            tasks.push(match found {
+                None => json!({"task_id": id, "status": "not_found"}),
+                Some(t) => {
+                    let mut v = json!({
+                        "task_id": t.task_id,
+                        "status": t.status.as_str(),
+                        "tool": t.tool,
+                        "summary": t.summary,
+                        "progress": t.progress,
+                        "created_at": iso_ms(t.created_at),
+                        "updated_at": iso_ms(t.updated_at),
+                    });
+                    if let Some(result) = t.result {
+                        v["result"] = result;
+                    }
+                    v
+                }
+            });
+        }
+        Ok(ToolOutput::structured(json!({"tasks": tasks})))
+    }
+}
