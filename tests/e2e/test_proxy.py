@@ -26,11 +26,19 @@ async def exercise(session, init):
     return init.protocolVersion, tools, regions, skill, avail, bad
 
 
-def check(outcome, region="us-east-1"):
+KNOWLEDGE = ["aws___get_regional_availability", "aws___list_regions", "aws___read_documentation",
+             "aws___recommend", "aws___retrieve_skill", "aws___search_documentation"]
+# Every tool of every group, as the local server serves them all by default.
+ALL_TOOLS = sorted(KNOWLEDGE + ["aws___call_aws", "aws___get_presigned_url", "aws___get_tasks",
+                                "aws___run_script", "aws___suggest_aws_commands"])
+# What --read-only leaves: tools whose readOnlyHint is true.
+READ_ONLY_TOOLS = sorted(KNOWLEDGE + ["aws___get_tasks", "aws___suggest_aws_commands"])
+
+
+def check(outcome, region="us-east-1", tools_expected=ALL_TOOLS):
     version, tools, regions, skill, avail, bad = outcome
     assert version == "2025-11-25"
-    assert tools == ["aws___get_regional_availability", "aws___list_regions", "aws___read_documentation",
-                     "aws___recommend", "aws___retrieve_skill", "aws___search_documentation"]
+    assert tools == tools_expected
     assert not regions.isError
     assert any(r["region_id"] == "us-west-2" for r in json.loads(regions.content[0].text)["regions"])
     assert not skill.isError and "iam-least-privilege-policies" in skill.content[0].text
@@ -51,8 +59,8 @@ def test_proxy_metadata_sets_the_default_region(http_server):
 
 def test_proxy_read_only_keeps_the_read_only_tools(http_server):
     url, _ = http_server()
-    check(through_proxy(url, ["--read-only"], exercise))
+    check(through_proxy(url, ["--read-only"], exercise), tools_expected=READ_ONLY_TOOLS)
 
 
 def test_proxy_against_cargo_lambda_watch(lambda_watch):
-    check(through_proxy(f"{lambda_watch}/knowledge/mcp", [], exercise))
+    check(through_proxy(f"{lambda_watch}/knowledge/mcp", [], exercise), tools_expected=KNOWLEDGE)
