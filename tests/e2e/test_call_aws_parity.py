@@ -375,7 +375,9 @@ READS = [
     ok("sm-describe-secret", "aws secretsmanager describe-secret --secret-id parity/s1"),
     ok("sm-get-secret-value", "aws secretsmanager get-secret-value --secret-id parity/s1"),
     ok("sm-list-secrets", "aws secretsmanager list-secrets"),
-    ok("sm-list-versions", "aws secretsmanager list-secret-version-ids --secret-id parity/s1"),
+    # moto stamps these versions with the time of each request: leave the dates out.
+    ok("sm-list-versions", "aws secretsmanager list-secret-version-ids --secret-id parity/s1 "
+       "--query 'Versions[].[VersionId,VersionStages]'"),
     err("sm-get-missing", "aws secretsmanager get-secret-value --secret-id parity/nope"),
     # SSM
     ok("ssm-get-parameter", "aws ssm get-parameter --name /parity/p07"),
@@ -477,12 +479,11 @@ WRITES = [
         ok("w-iam-tag-user", "aws iam tag-user --user-name parity-w-{n} --tags Key=k,Value=v"),
         ok("w-sns-tag", "aws sns tag-resource --resource-arn arn:aws:sns:us-east-1:123456789012:parity-w-{n} "
            "--tags Key=k,Value=v"),
-        err("w-s3-mb-again", "aws s3 mb s3://parity-hl-{n}"),
+        err("w-s3-mb-again", "aws s3 mb s3://parity-hl-{n} --region eu-west-1"),
     ],
     [
         ok("w-s3-cp-download", "aws s3 cp s3://parity-w-{n}/k.txt dl-{n}.txt"),
         ok("w-s3-cp-copy", "aws s3 cp s3://parity-w-{n}/k.txt s3://parity-hl-{n}/copied.txt"),
-        ok("w-s3api-delete-object", "aws s3api delete-object --bucket parity-w-{n} --key k.txt"),
         ok("w-sqs-delete-queue", "aws sqs delete-queue --queue-url {queue_base}/parity-w-{n}"),
         ok("w-sns-delete-topic", "aws sns delete-topic --topic-arn arn:aws:sns:us-east-1:123456789012:parity-w-{n}"),
         ok("w-ddb-delete-item", "aws dynamodb delete-item --table-name parity-table "
@@ -491,7 +492,10 @@ WRITES = [
         err("w-s3-rb-not-empty", "aws s3 rb s3://parity-hl-{n}"),
     ],
     [
+        ok("w-s3api-delete-object", "aws s3api delete-object --bucket parity-w-{n} --key k.txt"),
         ok("w-s3-rm", "aws s3 rm s3://parity-hl-{n}/obj.txt"),
+    ],
+    [
         ok("w-s3-rm-recursive", "aws s3 rm s3://parity-hl-{n} --recursive"),
         ok("w-s3api-delete-bucket", "aws s3api delete-bucket --bucket parity-w-{n}"),
     ],
@@ -566,11 +570,11 @@ def mcp_view(argv: list[str], result: dict) -> dict:
 class Both:
     """Runs the CLI (through cli_oracle.py) and call_aws (through one stdio session)."""
 
-    def __init__(self, session, moto_url: str, workdir: Path, cli_env: dict):
+    def __init__(self, session, oracle, moto_url: str):
         self.session = session
+        self.oracle = oracle
         self.moto_url = moto_url
-        self.workdir = workdir
-        self.cli_env = cli_env
+        self.timings = []
 
     def cli_argv(self, cmd: str) -> list[str]:
         argv = shlex.split(cmd)[1:]
@@ -581,16 +585,20 @@ class Both:
 
     def run_cli_sync(self, cmds: list[str]) -> list[dict]:
         argvs = [self.cli_argv(c) for c in cmds]
-        p = subprocess.run([str(TOOLS_BIN / "python"), str(HERE / "cli_oracle.py")],
-                           input=json.dumps(argvs), capture_output=True, text=True,
-                           env=self.cli_env, cwd=self.workdir, timeout=300)
-        assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout)
+        self.oracle.stdin.write(json.dumps(argvs) + "\n")
+        self.oracle.stdin.flush()
+        line = self.oracle.stdout.readline()
+        assert line, "cli_oracle.py stopped (see the captured stderr)"
+        return json.loads(line)
 
     async def cli(self, cmds: list[str]) -> list[dict]:
-        return await anyio.to_thread.run_sync(self.run_cli_sync, cmds)
+        t = time.monotonic()
+        out = await anyio.to_thread.run_sync(self.run_cli_sync, cmds)
+        self.timings.append(("cli", len(cmds), round(time.monotonic() - t, 2)))
+        return out
 
     async def mcp(self, cmds: list[str]) -> list[dict]:
+        t = time.monotonic()
         out = []
         for i in range(0, len(cmds), BATCH):
             batch = cmds[i:i + BATCH]
@@ -599,6 +607,7 @@ class Both:
             results = r.structuredContent["results"]
             assert [x["cli_command"] for x in results] == batch
             out.extend(results)
+        self.timings.append(("mcp", len(cmds), round(time.monotonic() - t, 2)))
         return out
 
 
@@ -651,6 +660,7 @@ def parity(tmp_path_factory):
     moto_url = f"http://127.0.0.1:{port}"
     moto = Proc([str(TOOLS_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], base_env())
     workdir = tmp_path_factory.mktemp("parity-work")
+    oracle = None
     try:
         wait_until(lambda: httpx.get(moto_url + "/moto-api/").status_code < 500, 30, "moto_server")
         facts = make_workdir(workdir, moto_url)
@@ -660,9 +670,12 @@ def parity(tmp_path_factory):
                            AWS_CONFIG_FILE=workdir / "config", AWS_SHARED_CREDENTIALS_FILE=workdir / "none",
                            AWS_MCP_DOCS_LIVE="false")
         answers = {}
+        oracle = subprocess.Popen([str(TOOLS_BIN / "python"), str(HERE / "cli_oracle.py")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  env=cli_env, cwd=workdir)
 
         async def body(session, init):
-            both = Both(session, moto_url, workdir, cli_env)
+            both = Both(session, oracle, moto_url)
             nonlocal facts
             for stage in (SETUP_1, SETUP_2, SETUP_3):
                 cmds = [fmt(c, facts) for _, c in stage]
@@ -712,6 +725,7 @@ def parity(tmp_path_factory):
             for case, cc, mc, c, m in zip(READBACKS, cli_cmds, mcp_cmds, got[:len(READBACKS)],
                                           got[len(READBACKS):]):
                 answers[case.id] = ((cc, mc), c, m)
+            answers["_timings"] = both.timings
 
         started = time.monotonic()
         with_stdio_session(AWS_MCP, ["stdio"], mcp_env, body)
@@ -719,6 +733,9 @@ def parity(tmp_path_factory):
         answers["_workdir"] = workdir
         yield answers
     finally:
+        if oracle is not None:
+            oracle.stdin.close()
+            oracle.wait(timeout=30)
         moto.stop()
 
 
@@ -752,7 +769,33 @@ def resume_ids():
     return [c.id + "-resume" for c in READS if c.resume]
 
 
-@pytest.mark.parametrize("case", READS + [ok(i, "") for i in resume_ids()], ids=lambda c: c.id)
+# Known divergences of call_aws from the CLI, reported to the lead; strict, so a fix shows up.
+CHECKSUMS = ("botocore's default checksum behaviour (when_supported) is not reproduced: the CLI "
+             "sends x-amz-checksum-crc32 on PutObject and x-amz-checksum-mode: ENABLED on GetObject, "
+             "so its answers carry ChecksumCRC32")
+LOCAL_PATH = ("the CLI prints a local path as relpath(dirname) joined with the base name, "
+              "so a file in the working directory is shown as ./name")
+ZIP_FILE = "--zip-file (the CLI's ZipFileArgument customisation) is refused instead of becoming Code.ZipFile"
+KNOWN = {
+    "s3api-get-object": CHECKSUMS,
+    "w-s3api-put-object": CHECKSUMS,
+    "ddb-scan-max-items-resume": (
+        "resuming inside a page: botocore keeps the page's numeric secondary result keys "
+        "(Count, ScannedCount) when it slices the primary one; call_aws sets them to 0"),
+    "w-lambda-create-function": ZIP_FILE,
+    "rb-lambda": ZIP_FILE + " (so the function is never created)",
+    "w-s3-cp-upload": LOCAL_PATH,
+    "w-s3-cp-upload-2": LOCAL_PATH,
+    "w-s3-cp-download": LOCAL_PATH,
+}
+
+
+def params(cases):
+    return [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=KNOWN[c.id], strict=True)]
+                         if c.id in KNOWN else []) for c in cases]
+
+
+@pytest.mark.parametrize("case", params(READS + [ok(i, "") for i in resume_ids()]))
 def test_read_matches_cli(parity, case):
     cmd, cli_raw, mcp_raw = parity[case.id]
     assert cmd is not None, "the CLI gave no NextToken to resume from"
@@ -769,7 +812,7 @@ def swap_names(value):
     return json.loads(json.dumps(value).replace(SIDES["mcp"], SIDES["cli"]))
 
 
-@pytest.mark.parametrize("case", [c for stage in WRITES for c in stage], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", params([c for stage in WRITES for c in stage]))
 def test_write_matches_cli(parity, case):
     (cli_cmd, mcp_cmd), cli_raw, mcp_raw = parity[case.id]
     argv = shlex.split(mcp_cmd)[1:]
@@ -778,7 +821,7 @@ def test_write_matches_cli(parity, case):
     compare(f"{cli_cmd}\ncall_aws: {mcp_cmd}", cli, mcp, case.expect)
 
 
-@pytest.mark.parametrize("case", READBACKS, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", params(READBACKS))
 def test_write_effect_read_back_through_cli(parity, case):
     (cli_cmd, mcp_cmd), on_cli, on_mcp = parity[case.id]
     argv = shlex.split(cli_cmd)[1:]
@@ -800,4 +843,5 @@ def test_downloads_and_outfiles_are_written_in_the_work_dir(parity):
 
 
 def test_whole_comparison_stays_fast(parity):
+    print(parity["_timings"])  # (side, commands, seconds) per batch, shown with -s
     assert parity["_elapsed"] < 90
