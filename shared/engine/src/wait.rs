@@ -646,16 +646,23 @@ fn resolve(line: &str) -> Result<Resolved, RunError> {
     })?;
     let table = cli_table().map_err(RunError::validation)?;
     // The table knows the CLI's own spelling of operations it renames.
-    let cli_operation = table
-        .services
-        .get(&cli_service)
-        .and_then(|s| {
-            s.operations
-                .iter()
-                .find(|(_, op)| op.name == waiter.operation)
-                .map(|(k, _)| k.clone())
-        })
-        .unwrap_or_else(|| xform_name(&waiter.operation, '-'));
+    let Some(cli_operation) = table.services.get(&cli_service).and_then(|s| {
+        s.operations
+            .iter()
+            .find(|(_, op)| op.name == waiter.operation)
+            .map(|(k, _)| k.clone())
+    }) else {
+        // The CLI replaces a few operations with its own commands (emr describe-cluster);
+        // their arguments are not in the table, so the parameters cannot be built here.
+        return Err(RunError {
+            code: "UnsupportedWaiter".into(),
+            ..RunError::validation(format!(
+                "aws {cli_service} wait {cli_waiter} polls {} through a customised CLI command this server does not parse; poll aws {cli_service} {} yourself instead",
+                waiter.operation,
+                xform_name(&waiter.operation, '-')
+            ))
+        });
+    };
     let help = words.get(ni + 1).is_some_and(|w| w == "help");
     let rewritten: Vec<String> = words
         .iter()
@@ -821,4 +828,381 @@ pub async fn run_wait_with(
             done.elapsed.as_secs()
         )],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    fn waiter(service: &str, name: &str) -> Waiter {
+        let model = models().service(service).expect("model");
+        Waiter::parse(name, &model.waiters[name]).expect("waiter")
+    }
+
+    fn out(v: Value) -> PollResult {
+        match v {
+            Value::Object(m) => PollResult::Output(m),
+            _ => panic!("not an object"),
+        }
+    }
+
+    fn error(code: &str, status: u16) -> PollResult {
+        PollResult::Error(ServiceError {
+            code: code.into(),
+            message: "canned".into(),
+            status,
+            request_id: None,
+            operation: "Op".into(),
+        })
+    }
+
+    /// The index of the first matching acceptor.
+    fn first(w: &Waiter, r: &PollResult) -> Option<usize> {
+        w.evaluate(r)
+            .and_then(|a| w.acceptors.iter().position(|b| std::ptr::eq(a, b)))
+    }
+
+    #[test]
+    fn path_matchers_compare_the_expression_result() {
+        let w = waiter("dynamodb", "TableExists");
+        assert_eq!(w.operation, "DescribeTable");
+        assert_eq!((w.delay, w.max_attempts), (Duration::from_secs(20), 25));
+        let t = |s: &str| out(json!({"Table": {"TableStatus": s}}));
+        assert_eq!(first(&w, &t("ACTIVE")), Some(0));
+        assert_eq!(first(&w, &t("CREATING")), None);
+        assert_eq!(first(&w, &out(json!({}))), None);
+        // Path matchers never match an error; the error matcher takes it.
+        assert_eq!(first(&w, &error("ResourceNotFoundException", 400)), Some(1));
+        assert_eq!(first(&w, &error("AccessDeniedException", 400)), None);
+    }
+
+    #[test]
+    fn path_all_needs_a_non_empty_list_and_path_any_one_element() {
+        let w = waiter("ec2", "InstanceRunning");
+        let inst = |states: &[&str]| {
+            out(json!({"Reservations": [{"Instances": states.iter()
+                .map(|s| json!({"State": {"Name": s}})).collect::<Vec<_>>()}]}))
+        };
+        assert_eq!(first(&w, &inst(&["running", "running"])), Some(0));
+        assert_eq!(first(&w, &inst(&["running", "pending"])), None);
+        assert_eq!(first(&w, &inst(&["running", "terminated"])), Some(2));
+        assert_eq!(first(&w, &inst(&["stopping"])), Some(3));
+        assert_eq!(first(&w, &inst(&[])), None);
+        assert_eq!(first(&w, &out(json!({"Reservations": []}))), None);
+        assert_eq!(first(&w, &error("InvalidInstanceID.NotFound", 400)), Some(4));
+        // A non-list result never satisfies pathAll / pathAny.
+        let any = Acceptor {
+            state: AcceptorState::Success,
+            matcher: Matcher::PathAny,
+            expected: json!("x"),
+            argument: Some("A".into()),
+        };
+        assert!(!any.matches(&out(json!({"A": "x"}))));
+        assert!(any.matches(&out(json!({"A": ["y", "x"]}))));
+    }
+
+    #[test]
+    fn status_matchers_read_the_error_status_or_200() {
+        let w = waiter("s3", "BucketExists");
+        assert_eq!(first(&w, &out(json!({}))), Some(0));
+        assert_eq!(first(&w, &error("301", 301)), Some(1));
+        assert_eq!(first(&w, &error("403", 403)), Some(2));
+        assert_eq!(first(&w, &error("404", 404)), Some(3));
+        assert_eq!(first(&w, &error("400", 400)), None);
+    }
+
+    #[test]
+    fn error_matchers_take_codes_and_booleans() {
+        let w = waiter("lambda", "FunctionExists");
+        // expected false: any answer that is not an error.
+        assert_eq!(first(&w, &out(json!({"Configuration": {}}))), Some(0));
+        assert_eq!(first(&w, &error("ResourceNotFoundException", 404)), Some(1));
+        assert_eq!(first(&w, &error("Throttling", 400)), None);
+        let any_error = Acceptor {
+            state: AcceptorState::Failure,
+            matcher: Matcher::Error,
+            expected: json!(true),
+            argument: None,
+        };
+        assert!(any_error.matches(&error("Whatever", 500)));
+        assert!(!any_error.matches(&out(json!({}))));
+    }
+
+    #[test]
+    fn equality_is_pythons() {
+        assert!(py_eq(&json!(1), &json!(1.0)));
+        assert!(py_eq(&json!(true), &json!(1)));
+        assert!(!py_eq(&json!(true), &json!("true")));
+        assert!(py_eq(&json!([1, {"a": 2.0}]), &json!([1.0, {"a": 2}])));
+        assert!(!py_eq(&json!(u64::MAX), &json!(u64::MAX - 1)));
+        // JMESPath hands numbers back as floats: a numeric expectation still matches.
+        let a = Acceptor {
+            state: AcceptorState::Success,
+            matcher: Matcher::Path,
+            expected: json!(2),
+            argument: Some("length(Items)".into()),
+        };
+        assert!(a.matches(&out(json!({"Items": [1, 2]}))));
+        assert!(!a.matches(&out(json!({"Items": [1]}))));
+    }
+
+    #[test]
+    fn every_bundled_waiter_decodes_and_resolves() {
+        let index = models().index().expect("index");
+        let table = cli_table().expect("table");
+        let (mut count, mut problems, mut unsupported) = (0, Vec::new(), Vec::new());
+        for entry in &index.services {
+            let model = models().service(&entry.service_name).expect("model");
+            if model.waiters.is_empty() {
+                continue;
+            }
+            let Some((cli_service, _)) = table
+                .services
+                .iter()
+                .find(|(_, s)| s.service == entry.service_name)
+            else {
+                continue;
+            };
+            for (name, config) in &model.waiters {
+                count += 1;
+                if let Err(e) = Waiter::parse(name, config) {
+                    problems.push(e.to_string());
+                    continue;
+                }
+                let line = format!("aws {cli_service} wait {}", xform_name(name, '-'));
+                match resolve(&line) {
+                    Ok(Resolved::Run(c)) if c.waiter.name == *name => {
+                        // Required arguments are missing here; anything else is a problem.
+                        match parse_command(&c.operation_line) {
+                            Ok(_) | Err(crate::command::CommandError::MissingArgument(_)) => {}
+                            Err(e) => problems.push(format!("{line}: {e}")),
+                        }
+                    }
+                    Err(e) if e.code == "UnsupportedWaiter" => unsupported.push(line),
+                    _ => problems.push(format!("{line}: not resolved")),
+                }
+            }
+        }
+        assert!(count > 350, "{count} waiters");
+        assert!(problems.is_empty(), "{problems:#?}");
+        // Only emr's cluster waiters poll an operation the CLI replaced with its own command.
+        assert_eq!(
+            unsupported,
+            ["aws emr wait cluster-running", "aws emr wait cluster-terminated"]
+        );
+    }
+
+    #[test]
+    fn wait_commands_are_recognised() {
+        assert!(is_wait_command("aws ec2 wait instance-running --instance-ids i-1"));
+        assert!(is_wait_command("aws --region eu-west-1 dynamodb wait table-exists"));
+        assert!(is_wait_command("aws s3api --output json wait bucket-exists --bucket b"));
+        assert!(is_wait_command("aws ec2 wait"));
+        assert!(!is_wait_command("aws ec2 describe-instances"));
+        assert!(!is_wait_command("aws sts wait"), "sts has no waiters");
+        assert!(!is_wait_command("aws s3 wait"));
+        assert!(!is_wait_command("ec2 wait instance-running"));
+        assert!(!is_wait_command("aws ec2 wait x; rm -rf /"));
+    }
+
+    fn resolved(line: &str) -> WaitCommand {
+        match resolve(line) {
+            Ok(Resolved::Run(c)) => *c,
+            Ok(Resolved::ListHelp(..)) => panic!("help for {line}"),
+            Err(e) => panic!("{line}: {e}"),
+        }
+    }
+
+    #[test]
+    fn waiter_names_resolve_and_the_line_becomes_the_operation() {
+        let c = resolved("aws dynamodb wait table-exists --table-name 'my t'");
+        assert_eq!(c.waiter.name, "TableExists");
+        let parsed = parse_command(&c.operation_line).expect("parses");
+        assert_eq!(parsed.operation, "DescribeTable");
+        let call = build_call_with(&parsed, &CallOptions::default()).expect("builds");
+        assert_eq!(call.params, *json!({"TableName": "my t"}).as_object().expect("obj"));
+
+        let c = resolved(
+            "aws --region eu-west-1 ec2 wait instance-running --instance-ids i-1 \"i-'2\" --filters Name=tag:a,Values=b",
+        );
+        assert_eq!(c.waiter.name, "InstanceRunning");
+        let parsed = parse_command(&c.operation_line).expect("parses");
+        assert_eq!(parsed.globals.region.as_deref(), Some("eu-west-1"));
+        let call = build_call_with(&parsed, &CallOptions::default()).expect("builds");
+        assert_eq!(call.params["InstanceIds"], json!(["i-1", "i-'2"]));
+        assert_eq!(call.params["Filters"][0]["Values"], json!(["b"]));
+
+        // Unknown and missing waiters list the valid ones.
+        let e = resolve("aws dynamodb wait table-exist").err().expect("refused");
+        assert_eq!(e.code, "UnknownWaiter");
+        assert!(e.message.contains("did you mean: table-exists"), "{}", e.message);
+        assert!(e.message.contains("table-not-exists"), "{}", e.message);
+        let e = resolve("aws ec2 wait").err().expect("refused");
+        assert!(
+            e.message.contains("instance-running") && e.message.contains("volume-available"),
+            "{}",
+            e.message
+        );
+        assert!(matches!(
+            resolve("aws ec2 wait help"),
+            Ok(Resolved::ListHelp(..))
+        ));
+        assert!(resolve("aws ec2 wait instance-running help").is_ok_and(|r| match r {
+            Resolved::Run(c) => c.help,
+            _ => false,
+        }));
+    }
+
+    #[test]
+    fn descriptions_follow_the_cli() {
+        assert_eq!(
+            waiter("dynamodb", "TableExists").cli_description(),
+            "Wait until JMESPath query Table.TableStatus returns ACTIVE when polling with ``describe-table``. It will poll every 20 seconds until a successful state has been reached. This will exit with a return code of 255 after 25 failed checks."
+        );
+        assert!(
+            waiter("s3", "BucketExists")
+                .cli_description()
+                .starts_with("Wait until 200 response is received when polling with ``head-bucket``.")
+        );
+    }
+
+    fn plan(max_attempts: u32, delay_ms: u64, max_time_ms: u64) -> WaitPlan {
+        WaitPlan {
+            delay: Duration::from_millis(delay_ms),
+            max_attempts,
+            max_time: Duration::from_millis(max_time_ms),
+        }
+    }
+
+    async fn run_canned(
+        w: &Waiter,
+        plan: &WaitPlan,
+        answers: Vec<PollResult>,
+    ) -> (Result<WaitDone, RunError>, Vec<String>) {
+        let lines = Mutex::new(Vec::new());
+        let queue = Mutex::new(answers.into_iter());
+        let progress = |l: String| lines.lock().expect("lock").push(l);
+        let result = poll_until(
+            w,
+            plan,
+            || {
+                let next = queue.lock().expect("lock").next();
+                async move { next.ok_or_else(|| RunError::validation("no more canned answers")) }
+            },
+            &progress,
+        )
+        .await;
+        (result, lines.into_inner().expect("lock"))
+    }
+
+    #[tokio::test]
+    async fn the_loop_reports_progress_and_ends_like_botocore() {
+        let w = waiter("dynamodb", "TableExists");
+        let t = |s: &str| out(json!({"Table": {"TableStatus": s}}));
+        let (r, lines) = run_canned(
+            &w,
+            &plan(5, 0, 10_000),
+            vec![
+                error("ResourceNotFoundException", 400),
+                t("CREATING"),
+                t("ACTIVE"),
+            ],
+        )
+        .await;
+        assert_eq!(r.expect("success").attempts, 3);
+        assert_eq!(
+            lines,
+            [
+                "attempt 1/5: retry (error ResourceNotFoundException (HTTP 400))",
+                "attempt 2/5: waiting (Table.TableStatus = \"CREATING\")",
+                "attempt 3/5: success (Table.TableStatus = \"ACTIVE\")",
+            ]
+        );
+
+        let (r, _) = run_canned(&w, &plan(2, 0, 10_000), vec![t("CREATING"), t("CREATING")]).await;
+        let e = r.err().expect("fails");
+        assert_eq!((e.kind, e.code.as_str()), (FailureKind::Service, "WaiterError"));
+        assert_eq!(e.message, "Waiter TableExists failed: Max attempts exceeded");
+
+        let (r, lines) = run_canned(
+            &w,
+            &plan(9, 0, 10_000),
+            vec![t("CREATING"), error("AccessDeniedException", 400)],
+        )
+        .await;
+        assert_eq!(
+            r.err().expect("fails").message,
+            "Waiter TableExists failed: An error occurred (AccessDeniedException): canned"
+        );
+        assert_eq!(lines.len(), 2);
+
+        let w = waiter("ec2", "InstanceRunning");
+        let (r, _) = run_canned(
+            &w,
+            &plan(9, 0, 10_000),
+            vec![out(json!({"Reservations": [{"Instances": [{"State": {"Name": "terminated"}}]}]}))],
+        )
+        .await;
+        assert_eq!(
+            r.err().expect("fails").message,
+            "Waiter InstanceRunning failed: Waiter encountered a terminal failure state: For expression \"Reservations[].Instances[].State.Name\" we matched expected path: \"terminated\" at least once"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_time_budget_stops_the_wait_before_a_sleep_that_would_overrun() {
+        let w = waiter("dynamodb", "TableExists");
+        let t = || out(json!({"Table": {"TableStatus": "CREATING"}}));
+        let started = Instant::now();
+        let (r, lines) = run_canned(&w, &plan(25, 40, 100), vec![t(), t(), t(), t()]).await;
+        let e = r.err().expect("stops");
+        assert_eq!(e.code, "WaiterTimeout");
+        assert!(e.message.contains("run the wait again"), "{}", e.message);
+        // Polls at 0, 40 and 80 ms; a fourth would start after the 100 ms budget.
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // A failing poll (policy, network) ends the wait as it is.
+        let (r, lines) = run_canned(&w, &plan(25, 0, 1000), vec![]).await;
+        assert_eq!(r.err().expect("fails").message, "no more canned answers");
+        assert!(lines.is_empty());
+    }
+
+    #[test]
+    fn run_wait_can_be_spawned() {
+        fn send<T: Send>(_: &T) {}
+        let runner = Runner::new(
+            crate::execute::Executor::new(
+                std::sync::Arc::new(crate::execute::ReqwestSender::new(
+                    Duration::from_secs(1),
+                    Duration::from_secs(1),
+                )
+                .expect("client")),
+                std::sync::Arc::new(crate::execute::StaticCredentials(
+                    crate::sign::SigningKeys {
+                        access_key: "a".into(),
+                        secret_key: "s".into(),
+                        session_token: None,
+                    },
+                )),
+                std::sync::Arc::new(|_: &str| None),
+            ),
+            crate::params::LocalFiles::Refused("tests".into()),
+        );
+        let settings = RunSettings {
+            default_region: "us-east-1".into(),
+            max_results: None,
+            budget: Default::default(),
+        };
+        let progress = |_: String| {};
+        let future = run_wait(
+            &runner,
+            "aws dynamodb wait table-exists --table-name t",
+            &settings,
+            &crate::run::OpenGate,
+            &progress,
+        );
+        send(&future);
+    }
 }
