@@ -221,10 +221,7 @@ fn parse_acceptor(a: &Value) -> Result<Acceptor, String> {
         .get("expected")
         .cloned()
         .ok_or_else(|| "an acceptor has no expected value".to_owned())?;
-    let argument = a
-        .get("argument")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let argument = a.get("argument").and_then(Value::as_str).map(str::to_owned);
     if matches!(matcher, Matcher::Path | Matcher::PathAll | Matcher::PathAny) {
         let expr = argument
             .as_deref()
@@ -564,6 +561,7 @@ fn quote(word: &str) -> String {
 }
 
 /// A resolved wait command.
+#[derive(Debug)]
 struct WaitCommand {
     cli_service: String,
     waiter: Waiter,
@@ -572,6 +570,7 @@ struct WaitCommand {
     help: bool,
 }
 
+#[derive(Debug)]
 enum Resolved {
     Run(Box<WaitCommand>),
     /// `aws <service> wait help`.
@@ -779,9 +778,7 @@ pub async fn run_wait_with(
     };
     let plan = WaitPlan {
         delay: options.delay_override.unwrap_or(waiter.delay),
-        max_attempts: options
-            .max_attempts_override
-            .unwrap_or(waiter.max_attempts),
+        max_attempts: options.max_attempts_override.unwrap_or(waiter.max_attempts),
         max_time: settings.budget.max_time,
     };
     let gate_call = GateCall {
@@ -891,7 +888,10 @@ mod tests {
         assert_eq!(first(&w, &inst(&["stopping"])), Some(3));
         assert_eq!(first(&w, &inst(&[])), None);
         assert_eq!(first(&w, &out(json!({"Reservations": []}))), None);
-        assert_eq!(first(&w, &error("InvalidInstanceID.NotFound", 400)), Some(4));
+        assert_eq!(
+            first(&w, &error("InvalidInstanceID.NotFound", 400)),
+            Some(4)
+        );
         // A non-list result never satisfies pathAll / pathAny.
         let any = Acceptor {
             state: AcceptorState::Success,
@@ -990,15 +990,24 @@ mod tests {
         // Only emr's cluster waiters poll an operation the CLI replaced with its own command.
         assert_eq!(
             unsupported,
-            ["aws emr wait cluster-running", "aws emr wait cluster-terminated"]
+            [
+                "aws emr wait cluster-running",
+                "aws emr wait cluster-terminated"
+            ]
         );
     }
 
     #[test]
     fn wait_commands_are_recognised() {
-        assert!(is_wait_command("aws ec2 wait instance-running --instance-ids i-1"));
-        assert!(is_wait_command("aws --region eu-west-1 dynamodb wait table-exists"));
-        assert!(is_wait_command("aws s3api --output json wait bucket-exists --bucket b"));
+        assert!(is_wait_command(
+            "aws ec2 wait instance-running --instance-ids i-1"
+        ));
+        assert!(is_wait_command(
+            "aws --region eu-west-1 dynamodb wait table-exists"
+        ));
+        assert!(is_wait_command(
+            "aws s3api --output json wait bucket-exists --bucket b"
+        ));
         assert!(is_wait_command("aws ec2 wait"));
         assert!(!is_wait_command("aws ec2 describe-instances"));
         assert!(!is_wait_command("aws sts wait"), "sts has no waiters");
@@ -1022,7 +1031,10 @@ mod tests {
         let parsed = parse_command(&c.operation_line).expect("parses");
         assert_eq!(parsed.operation, "DescribeTable");
         let call = build_call_with(&parsed, &CallOptions::default()).expect("builds");
-        assert_eq!(call.params, *json!({"TableName": "my t"}).as_object().expect("obj"));
+        assert_eq!(
+            call.params,
+            *json!({"TableName": "my t"}).as_object().expect("obj")
+        );
 
         let c = resolved(
             "aws --region eu-west-1 ec2 wait instance-running --instance-ids i-1 \"i-'2\" --filters Name=tag:a,Values=b",
@@ -1035,11 +1047,15 @@ mod tests {
         assert_eq!(call.params["Filters"][0]["Values"], json!(["b"]));
 
         // Unknown and missing waiters list the valid ones.
-        let e = resolve("aws dynamodb wait table-exist").err().expect("refused");
+        let e = resolve("aws dynamodb wait table-exist").expect_err("refused");
         assert_eq!(e.code, "UnknownWaiter");
-        assert!(e.message.contains("did you mean: table-exists"), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean: table-exists"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("table-not-exists"), "{}", e.message);
-        let e = resolve("aws ec2 wait").err().expect("refused");
+        let e = resolve("aws ec2 wait").expect_err("refused");
         assert!(
             e.message.contains("instance-running") && e.message.contains("volume-available"),
             "{}",
@@ -1049,10 +1065,12 @@ mod tests {
             resolve("aws ec2 wait help"),
             Ok(Resolved::ListHelp(..))
         ));
-        assert!(resolve("aws ec2 wait instance-running help").is_ok_and(|r| match r {
-            Resolved::Run(c) => c.help,
-            _ => false,
-        }));
+        assert!(
+            resolve("aws ec2 wait instance-running help").is_ok_and(|r| match r {
+                Resolved::Run(c) => c.help,
+                _ => false,
+            })
+        );
     }
 
     #[test]
@@ -1062,9 +1080,9 @@ mod tests {
             "Wait until JMESPath query Table.TableStatus returns ACTIVE when polling with ``describe-table``. It will poll every 20 seconds until a successful state has been reached. This will exit with a return code of 255 after 25 failed checks."
         );
         assert!(
-            waiter("s3", "BucketExists")
-                .cli_description()
-                .starts_with("Wait until 200 response is received when polling with ``head-bucket``.")
+            waiter("s3", "BucketExists").cli_description().starts_with(
+                "Wait until 200 response is received when polling with ``head-bucket``."
+            )
         );
     }
 
@@ -1122,9 +1140,15 @@ mod tests {
         );
 
         let (r, _) = run_canned(&w, &plan(2, 0, 10_000), vec![t("CREATING"), t("CREATING")]).await;
-        let e = r.err().expect("fails");
-        assert_eq!((e.kind, e.code.as_str()), (FailureKind::Service, "WaiterError"));
-        assert_eq!(e.message, "Waiter TableExists failed: Max attempts exceeded");
+        let e = r.expect_err("fails");
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (FailureKind::Service, "WaiterError")
+        );
+        assert_eq!(
+            e.message,
+            "Waiter TableExists failed: Max attempts exceeded"
+        );
 
         let (r, lines) = run_canned(
             &w,
@@ -1133,7 +1157,7 @@ mod tests {
         )
         .await;
         assert_eq!(
-            r.err().expect("fails").message,
+            r.expect_err("fails").message,
             "Waiter TableExists failed: An error occurred (AccessDeniedException): canned"
         );
         assert_eq!(lines.len(), 2);
@@ -1142,11 +1166,13 @@ mod tests {
         let (r, _) = run_canned(
             &w,
             &plan(9, 0, 10_000),
-            vec![out(json!({"Reservations": [{"Instances": [{"State": {"Name": "terminated"}}]}]}))],
+            vec![out(
+                json!({"Reservations": [{"Instances": [{"State": {"Name": "terminated"}}]}]}),
+            )],
         )
         .await;
         assert_eq!(
-            r.err().expect("fails").message,
+            r.expect_err("fails").message,
             "Waiter InstanceRunning failed: Waiter encountered a terminal failure state: For expression \"Reservations[].Instances[].State.Name\" we matched expected path: \"terminated\" at least once"
         );
     }
@@ -1157,7 +1183,7 @@ mod tests {
         let t = || out(json!({"Table": {"TableStatus": "CREATING"}}));
         let started = Instant::now();
         let (r, lines) = run_canned(&w, &plan(25, 40, 100), vec![t(), t(), t(), t()]).await;
-        let e = r.err().expect("stops");
+        let e = r.expect_err("stops");
         assert_eq!(e.code, "WaiterTimeout");
         assert!(e.message.contains("run the wait again"), "{}", e.message);
         // Polls at 0, 40 and 80 ms; a fourth would start after the 100 ms budget.
@@ -1165,7 +1191,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(100));
         // A failing poll (policy, network) ends the wait as it is.
         let (r, lines) = run_canned(&w, &plan(25, 0, 1000), vec![]).await;
-        assert_eq!(r.err().expect("fails").message, "no more canned answers");
+        assert_eq!(r.expect_err("fails").message, "no more canned answers");
         assert!(lines.is_empty());
     }
 
@@ -1174,11 +1200,13 @@ mod tests {
         fn send<T: Send>(_: &T) {}
         let runner = Runner::new(
             crate::execute::Executor::new(
-                std::sync::Arc::new(crate::execute::ReqwestSender::new(
-                    Duration::from_secs(1),
-                    Duration::from_secs(1),
-                )
-                .expect("client")),
+                std::sync::Arc::new(
+                    crate::execute::ReqwestSender::new(
+                        Duration::from_secs(1),
+                        Duration::from_secs(1),
+                    )
+                    .expect("client"),
+                ),
                 std::sync::Arc::new(crate::execute::StaticCredentials(
                     crate::sign::SigningKeys {
                         access_key: "a".into(),
