@@ -496,6 +496,32 @@ const VALUE_GLOBALS: [&str; 10] = [
     "--ca-bundle",
 ];
 
+/// Global options that are flags.
+const FLAG_GLOBALS: [&str; 7] = [
+    "--no-paginate",
+    "--no-cli-pager",
+    "--no-cli-auto-prompt",
+    "--debug",
+    "--no-verify-ssl",
+    "--no-sign-request",
+    "--version",
+];
+
+/// Whether an option word is followed by its value (argparse accepts unique prefixes).
+fn takes_value(word: &str) -> bool {
+    if word.contains('=') {
+        return false;
+    }
+    if VALUE_GLOBALS.contains(&word) {
+        return true;
+    }
+    let mut hits = VALUE_GLOBALS
+        .iter()
+        .chain(FLAG_GLOBALS.iter())
+        .filter(|g| g.starts_with(word));
+    matches!((hits.next(), hits.next()), (Some(g), None) if VALUE_GLOBALS.contains(g))
+}
+
 /// Indexes of the first `n` words that are neither options nor option values.
 fn positionals(words: &[String], n: usize) -> Vec<usize> {
     let mut out = Vec::new();
@@ -503,11 +529,7 @@ fn positionals(words: &[String], n: usize) -> Vec<usize> {
     while i < words.len() && out.len() < n {
         let w = words[i].as_str();
         if w.starts_with("--") {
-            i += if !w.contains('=') && VALUE_GLOBALS.contains(&w) {
-                2
-            } else {
-                1
-            };
+            i += if takes_value(w) { 2 } else { 1 };
             continue;
         }
         out.push(i);
@@ -1009,6 +1031,8 @@ mod tests {
             "aws s3api --output json wait bucket-exists --bucket b"
         ));
         assert!(is_wait_command("aws ec2 wait"));
+        assert!(is_wait_command("aws --reg eu-west-1 --no-pag ec2 wait x"));
+        assert!(is_wait_command("aws --region=eu-west-1 ec2 wait x"));
         assert!(!is_wait_command("aws ec2 describe-instances"));
         assert!(!is_wait_command("aws sts wait"), "sts has no waiters");
         assert!(!is_wait_command("aws s3 wait"));
