@@ -15,7 +15,8 @@
 //! parses the answer into what the AWS CLI prints; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
 //! whole command line (Region choice, policy gate, `--query`, outfiles) and [`highlevel`] the
 //! CLI's `s3` commands. [`policy`] decides whether a call may run (deny list, read-only
-//! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does.
+//! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does; [`wait`] runs the
+//! CLI's `wait` commands from the waiter models.
 
 pub mod cli_table;
 pub mod command;
@@ -33,6 +34,7 @@ pub mod serialize;
 pub mod shorthand;
 pub mod sign;
 pub mod validate;
+pub mod wait;
 
 pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
