@@ -545,7 +545,11 @@ async fn cp(ctx: &Ctx<'_>, parsed: &Words, files: &LocalFiles) -> Result<String,
                 params["ContentType"] = json!(ct);
             }
             ctx.call("PutObject", params).await?;
-            Ok(format!("upload: {src} to s3://{}/{key}\n", to.bucket))
+            Ok(format!(
+                "upload: {} to s3://{}/{key}\n",
+                display_local(&root, &path),
+                to.bucket
+            ))
         }
         (Some(from), None) => {
             if from.key.is_empty() {
@@ -574,11 +578,30 @@ async fn cp(ctx: &Ctx<'_>, parsed: &Words, files: &LocalFiles) -> Result<String,
                 .unwrap_or_default();
             std::fs::write(&path, body)
                 .map_err(|e| RunError::validation(format!("cannot write {dst}: {e}")))?;
-            Ok(format!("download: {src} to {target}\n"))
+            Ok(format!(
+                "download: {src} to {}\n",
+                display_local(&root, &path)
+            ))
         }
         (None, None) => Err(RunError::validation(
             "aws s3 cp needs at least one S3 URL (s3://bucket/key); to copy local files use your shell",
         )),
+    }
+}
+
+/// A local path as the CLI prints it: its folder relative to the working directory, then
+/// its name (`./notes.txt`, `docs/notes.txt`).
+fn display_local(root: &std::path::Path, path: &std::path::Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let parent = path.parent().unwrap_or(path);
+    match parent.strip_prefix(&real_root) {
+        Ok(rel) if rel.as_os_str().is_empty() => format!("./{name}"),
+        Ok(rel) => format!("{}/{name}", rel.display()),
+        Err(_) => path.display().to_string(),
     }
 }
 

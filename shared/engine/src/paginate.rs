@@ -402,7 +402,8 @@ fn truncate_first(
         let empty = match get_path(page, key) {
             Some(Value::Array(_)) => Value::Array(Vec::new()),
             Some(Value::String(_)) => Value::String(String::new()),
-            Some(Value::Number(_)) => Value::from(0),
+            // Counts (DynamoDB's Count/ScannedCount) keep what the server evaluated.
+            Some(Value::Number(n)) => Value::Number(n.clone()),
             _ => Value::Null,
         };
         set_path(page, key, empty);

@@ -213,6 +213,12 @@ impl Runner {
         settings: &RunSettings,
         gate: &dyn CallGate,
     ) -> Result<CommandOutcome, RunError> {
+        if crate::wait::is_wait_command(line) {
+            return crate::wait::run_wait(self, line, settings, gate, &|step: String| {
+                tracing::debug!(%step, "waiting");
+            })
+            .await;
+        }
         let parsed = match parse_command(line) {
             Err(CommandError::HighLevel(service)) => {
                 return crate::highlevel::run(self, line, &service, settings, gate).await;
