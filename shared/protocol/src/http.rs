@@ -227,14 +227,13 @@ impl McpServer {
         let accepts_events = accept
             .as_deref()
             .is_some_and(|a| a.contains("text/event-stream"));
-        if let Some(a) = &accept {
-            if !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*"))
-            {
-                return error_status(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "This server answers with application/json; include it in the Accept header",
-                );
-            }
+        if let Some(a) = &accept
+            && !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*"))
+        {
+            return error_status(
+                StatusCode::NOT_ACCEPTABLE,
+                "This server answers with application/json; include it in the Accept header",
+            );
         }
         let body = request.body();
         if body.len() > self.config().max_body_bytes {

@@ -105,7 +105,10 @@ pub fn client_can_elicit(negotiated_version: &str, initialize_params: Option<&Va
     }
 }
 
-type Waiter = oneshot::Sender<Result<Value, Value>>;
+/// A client's `result`, or its `error` object.
+type Outcome = Result<Value, Value>;
+type Waiter = oneshot::Sender<Outcome>;
+type Registered = (Value, oneshot::Receiver<Outcome>, PendingGuard);
 
 /// Server requests waiting for the client's response, across every session of a process.
 #[derive(Default)]
@@ -117,10 +120,7 @@ pub struct PendingRequests {
 
 impl PendingRequests {
     /// Reserves a fresh request id in `session`; the guard withdraws it when dropped.
-    fn register(
-        self: &Arc<Self>,
-        session: &str,
-    ) -> Result<(Value, oneshot::Receiver<Result<Value, Value>>, PendingGuard), PeerError> {
+    fn register(self: &Arc<Self>, session: &str) -> Result<Registered, PeerError> {
         // A process-wide counter: ids never repeat within a session, or across sessions.
         let n = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let id = json!(format!("srv-{n}"));
@@ -143,7 +143,7 @@ impl PendingRequests {
     /// Hands a client's response to the request waiting for it. `false` when no request
     /// with that id is waiting in that session (unknown, already answered, timed out, or
     /// another session's).
-    pub fn resolve(&self, session: &str, id: &Value, outcome: Result<Value, Value>) -> bool {
+    pub fn resolve(&self, session: &str, id: &Value, outcome: Outcome) -> bool {
         let key = (session.to_owned(), id.to_string());
         let waiter = self.waiting.lock().ok().and_then(|mut m| m.remove(&key));
         match waiter {
@@ -286,7 +286,7 @@ impl ClientPeer for RequestPeer {
 }
 
 /// Reads an `elicitation/create` response.
-fn parse_elicit_result(outcome: Result<Value, Value>) -> Result<ElicitAnswer, PeerError> {
+fn parse_elicit_result(outcome: Outcome) -> Result<ElicitAnswer, PeerError> {
     let result = match outcome {
         Ok(result) => result,
         Err(error) => {
