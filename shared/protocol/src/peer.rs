@@ -61,7 +61,7 @@ pub enum PeerError {
     NotSupported,
     #[error("the client connection closed before the client answered")]
     Disconnected,
-    #[error("the client did not answer within {} seconds", .0.as_secs())]
+    #[error("the client did not answer within {0:?}")]
     TimedOut(Duration),
     #[error("the client's answer is malformed: {0}")]
     Malformed(String),
