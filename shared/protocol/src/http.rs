@@ -1,15 +1,24 @@
-//! MCP Streamable HTTP, as a function from a buffered `http::Request` to a buffered
-//! `http::Response`, so the Lambda adapter and the local HTTP server share it.
+//! MCP Streamable HTTP, as a function from a buffered `http::Request` to an
+//! `http::Response` whose body is buffered JSON or an event stream, so the Lambda adapter
+//! and the local HTTP server share it.
 //!
 //! Wire rules:
 //! - `POST` carries one JSON-RPC message (or, for 2025-03-26 clients only, a batch);
-//!   requests get `200 application/json`, notifications and responses get `202`.
+//!   requests get `200 application/json`, notifications get `202`.
+//! - A `tools/call` whose tool sends progress or an elicitation request before its result
+//!   is answered with `200 text/event-stream` instead: each message one `event: message`
+//!   event, the JSON-RPC response last, then the stream ends. Only when the POST accepts
+//!   `text/event-stream` and [`HttpOptions::streaming`] is on (the local server; Lambda's
+//!   buffered Function URLs cannot stream, so there tools get no peer and answers stay JSON).
+//!   The decision is lazy: a tool that sends nothing is answered with plain JSON.
+//! - A POSTed JSON-RPC response (the client's answer to `elicitation/create`) gets `202`
+//!   when a request of the same session waits for it, `400` otherwise.
 //! - `initialize` opens a session: the answer carries `Mcp-Session-Id`; every later request
 //!   must echo it (`400` without it, `404` when unknown, expired or someone else's).
 //! - `MCP-Protocol-Version` must name a supported revision (`400` otherwise); missing means
 //!   2025-03-26.
-//! - `GET` gets `405` (this server opens no server-to-client stream); `DELETE` ends the
-//!   session.
+//! - `GET` gets `405` (this server opens no standalone server-to-client stream; messages
+//!   travel on the stream of the POST they belong to); `DELETE` ends the session.
 //! - A present `Origin` that the policy does not allow gets `403`.
 //! - Over the rate quota: `429` with `Retry-After`.
 
@@ -18,9 +27,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
+use crate::body::{EventStream, First, HttpBody};
 use crate::identity::IdentitySource;
 use crate::jsonrpc::{self, Incoming, RpcError};
+use crate::peer::{ClientChannel, client_can_elicit};
 use crate::server::{
     Admission, DEFAULT_HTTP_PROTOCOL_VERSION, McpServer, RequestScope, SUPPORTED_PROTOCOL_VERSIONS,
     is_supported_version,
@@ -86,16 +98,19 @@ fn port_ok(tail: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub origins: OriginPolicy,
+    /// Whether answers may be event streams (progress, elicitation). `false` where the
+    /// response is buffered whole before it is sent (Lambda Function URLs in BUFFERED mode).
+    pub streaming: bool,
 }
 
 impl McpServer {
     /// Serves one Streamable HTTP exchange at the MCP endpoint.
     pub async fn handle_http(
-        &self,
+        self: &Arc<Self>,
         request: Request<Bytes>,
         identity: Arc<dyn IdentitySource>,
         options: &HttpOptions,
-    ) -> Response<Bytes> {
+    ) -> Response<HttpBody> {
         if let Some(origin) = request.headers().get(header::ORIGIN) {
             let allowed = origin
                 .to_str()
@@ -109,7 +124,7 @@ impl McpServer {
             }
         }
         let caller = identity.snapshot();
-        let (admission, _slot) = self.admit(&caller.account_key());
+        let (admission, slot) = self.admit(&caller.account_key());
         match admission {
             Admission::Admitted => {}
             Admission::OverRate => {
@@ -153,7 +168,14 @@ impl McpServer {
         };
 
         match *request.method() {
-            Method::POST => self.post(request, identity, header_version).await,
+            Method::POST => {
+                let mut response = self.post(request, identity, header_version, options).await;
+                // A streamed answer holds the connection slot until its stream ends.
+                if let Some(holder) = response.body_mut().slot_mut() {
+                    *holder = slot;
+                }
+                response
+            }
             Method::DELETE => self.delete_session(&request, identity.as_ref()).await,
             Method::GET => {
                 let mut r = error_status(
@@ -177,11 +199,12 @@ impl McpServer {
     }
 
     async fn post(
-        &self,
+        self: &Arc<Self>,
         request: Request<Bytes>,
         identity: Arc<dyn IdentitySource>,
         header_version: Option<String>,
-    ) -> Response<Bytes> {
+        options: &HttpOptions,
+    ) -> Response<HttpBody> {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -196,19 +219,21 @@ impl McpServer {
                 "POST bodies must be JSON-RPC with Content-Type: application/json",
             );
         }
-        if let Some(accept) = request
+        let accept = request
             .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let accepts_events = accept
+            .as_deref()
+            .is_some_and(|a| a.contains("text/event-stream"));
+        if let Some(a) = &accept
+            && !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*"))
         {
-            let a = accept.to_ascii_lowercase();
-            if !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*"))
-            {
-                return error_status(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "This server answers with application/json; include it in the Accept header",
-                );
-            }
+            return error_status(
+                StatusCode::NOT_ACCEPTABLE,
+                "This server answers with application/json; include it in the Accept header",
+            );
         }
         let body = request.body();
         if body.len() > self.config().max_body_bytes {
@@ -259,11 +284,34 @@ impl McpServer {
                     Ok(s) => s,
                     Err(r) => return r,
                 };
-                let scope = RequestScope {
+                if let Incoming::Response { id, outcome } = incoming {
+                    return if self.pending().resolve(&session.id, &id, outcome) {
+                        accepted()
+                    } else {
+                        error_status(
+                            StatusCode::BAD_REQUEST,
+                            &format!(
+                                "No request with id {id} is waiting for an answer in this session"
+                            ),
+                        )
+                    };
+                }
+                let mut scope = RequestScope {
                     identity,
                     protocol_version: header_version.unwrap_or(session.protocol_version),
                     session_id: session.id,
+                    channel: None,
                 };
+                if let Incoming::Request { id, method, .. } = &incoming
+                    && method == "tools/call"
+                    && options.streaming
+                    && accepts_events
+                {
+                    let id = id.clone();
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    scope.channel = Some(ClientChannel::new(tx, session.can_elicit));
+                    return self.call_streaming(id, incoming, scope, rx).await;
+                }
                 match self.handle(incoming, &scope).await {
                     Some(answer) => json_response(StatusCode::OK, &answer),
                     None => accepted(),
@@ -278,7 +326,7 @@ impl McpServer {
         identity: Arc<dyn IdentitySource>,
         header_version: Option<String>,
         session_header: Option<String>,
-    ) -> Response<Bytes> {
+    ) -> Response<HttpBody> {
         let version = header_version
             .clone()
             .unwrap_or_else(|| DEFAULT_HTTP_PROTOCOL_VERSION.to_owned());
@@ -320,6 +368,7 @@ impl McpServer {
             identity,
             protocol_version: session.protocol_version,
             session_id: session.id,
+            channel: None,
         };
         let mut answers = Vec::new();
         for message in messages {
@@ -334,19 +383,48 @@ impl McpServer {
         }
     }
 
+    /// Runs a request that may send messages first; answers JSON if it sends none.
+    async fn call_streaming(
+        self: &Arc<Self>,
+        id: Value,
+        incoming: Incoming,
+        scope: RequestScope,
+        messages: mpsc::UnboundedReceiver<Value>,
+    ) -> Response<HttpBody> {
+        let server = self.clone();
+        // A task, so the request keeps running while its events stream out after this
+        // function has returned the response head.
+        let task = tokio::spawn(async move { server.handle(incoming, &scope).await });
+        let mut stream = EventStream::new(messages, task, id);
+        match stream.first().await {
+            First::Answer(Some(answer)) => json_response(StatusCode::OK, &answer),
+            First::Answer(None) => accepted(),
+            First::Events => {
+                let mut r = Response::new(HttpBody::events(stream));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/event-stream"),
+                );
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                r
+            }
+        }
+    }
+
     async fn open_session(
         &self,
         id: &Value,
         params: Option<Value>,
         identity: Arc<dyn IdentitySource>,
-    ) -> Response<Bytes> {
+    ) -> Response<HttpBody> {
         self.telemetry().request_served();
         let client_name = params
             .as_ref()
             .and_then(|p| p.pointer("/clientInfo/name"))
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let (version, result) = match self.initialize(params) {
+        let (version, result) = match self.initialize(params.clone()) {
             Ok(v) => v,
             Err(e) => return rpc_error_status(StatusCode::OK, id, &e),
         };
@@ -388,6 +466,7 @@ impl McpServer {
                 id: session_id,
                 owner: owner.clone(),
                 account: account.clone(),
+                can_elicit: client_can_elicit(&version, params.as_ref()),
                 protocol_version: version,
                 client_name,
                 created_at: now,
@@ -411,7 +490,7 @@ impl McpServer {
         &self,
         header: Option<&str>,
         identity: &dyn IdentitySource,
-    ) -> Result<SessionRecord, Response<Bytes>> {
+    ) -> Result<SessionRecord, Response<HttpBody>> {
         let Some(id) = header else {
             return Err(error_status(
                 StatusCode::BAD_REQUEST,
@@ -438,7 +517,7 @@ impl McpServer {
         &self,
         request: &Request<Bytes>,
         identity: &dyn IdentitySource,
-    ) -> Response<Bytes> {
+    ) -> Response<HttpBody> {
         let header = request
             .headers()
             .get(SESSION_HEADER)
@@ -451,10 +530,9 @@ impl McpServer {
             Ok(_) => {
                 self.report_session_counts(&session.account, &session.owner)
                     .await;
-                Response::builder()
-                    .status(StatusCode::OK)
-                    .body(Bytes::new())
-                    .unwrap_or_default()
+                let mut r = Response::new(HttpBody::empty());
+                *r.status_mut() = StatusCode::OK;
+                r
             }
             Err(e) => store_failure(&Value::Null, &e),
         }
@@ -469,9 +547,9 @@ fn called_tool(body: &[u8]) -> Option<String> {
         .flatten()
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+fn json_response(status: StatusCode, body: &Value) -> Response<HttpBody> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut r = Response::new(Bytes::from(bytes));
+    let mut r = Response::new(HttpBody::full(Bytes::from(bytes)));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -480,27 +558,27 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
     r
 }
 
-fn accepted() -> Response<Bytes> {
-    let mut r = Response::new(Bytes::new());
+fn accepted() -> Response<HttpBody> {
+    let mut r = Response::new(HttpBody::empty());
     *r.status_mut() = StatusCode::ACCEPTED;
     r
 }
 
 /// A transport-level refusal, with a JSON-RPC error body that says what to fix.
-fn error_status(status: StatusCode, message: &str) -> Response<Bytes> {
+fn error_status(status: StatusCode, message: &str) -> Response<HttpBody> {
     rpc_error_status(status, &Value::Null, &RpcError::invalid_request(message))
 }
 
-fn rpc_error_status(status: StatusCode, id: &Value, error: &RpcError) -> Response<Bytes> {
+fn rpc_error_status(status: StatusCode, id: &Value, error: &RpcError) -> Response<HttpBody> {
     json_response(status, &jsonrpc::error_response(id, error))
 }
 
-fn quota_response(id: &Value, message: &str) -> Response<Bytes> {
+fn quota_response(id: &Value, message: &str) -> Response<HttpBody> {
     let error = RpcError::invalid_request(message).with_data(json!({"httpStatus": 429}));
     rpc_error_status(StatusCode::TOO_MANY_REQUESTS, id, &error)
 }
 
-fn store_failure(id: &Value, error: &StoreError) -> Response<Bytes> {
+fn store_failure(id: &Value, error: &StoreError) -> Response<HttpBody> {
     tracing::error!(%error, "session store failed");
     rpc_error_status(
         StatusCode::INTERNAL_SERVER_ERROR,

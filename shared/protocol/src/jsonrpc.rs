@@ -92,8 +92,12 @@ pub enum Incoming {
         method: String,
         params: Option<Value>,
     },
-    /// A client's answer to a server request (e.g. elicitation).
-    Response { id: Value },
+    /// A client's answer to a server request (e.g. elicitation): its `result`, or its
+    /// `error` object.
+    Response {
+        id: Value,
+        outcome: Result<Value, Value>,
+    },
     /// Not a valid JSON-RPC 2.0 message; the error response to send back.
     Invalid { id: Value, error: RpcError },
 }
@@ -129,10 +133,17 @@ impl Incoming {
             }
             Some(_) => invalid(id_for_error, "\"method\" must be a string"),
             None => {
-                let has_result = obj.contains_key("result");
-                let has_error = obj.contains_key("error");
-                match id {
-                    Some(id) if has_result != has_error => Incoming::Response { id },
+                let result = obj.remove("result");
+                let error = obj.remove("error");
+                match (id, result, error) {
+                    (Some(id), Some(result), None) => Incoming::Response {
+                        id,
+                        outcome: Ok(result),
+                    },
+                    (Some(id), None, Some(error)) => Incoming::Response {
+                        id,
+                        outcome: Err(error),
+                    },
                     _ => invalid(
                         id_for_error,
                         "a message needs a \"method\" (request or notification) or an \"id\" with \"result\" or \"error\" (response)",

@@ -4,30 +4,37 @@
 //! It owns JSON-RPC 2.0 framing ([`jsonrpc`]), the MCP methods (`initialize` with version
 //! negotiation, `ping`, `tools/list`, `tools/call`, notifications) in [`McpServer`], the
 //! Streamable HTTP rules as a function from `http::Request` to `http::Response`
-//! ([`McpServer::handle_http`]), and the stdio loop ([`serve_stdio`]). Tools come from
-//! [`ToolGroup`]s composed into a [`ToolRegistry`]; sessions live behind [`SessionStore`];
-//! the caller comes from an [`IdentitySource`].
+//! ([`McpServer::handle_http`]), and the stdio loop ([`serve_stdio`]). While a tool runs it
+//! can send progress and ask the user questions (elicitation) through a [`ClientPeer`]
+//! where the transport can carry them (stdio, and event-stream answers of the local HTTP
+//! server). Tools come from [`ToolGroup`]s composed into a [`ToolRegistry`]; sessions live
+//! behind [`SessionStore`]; the caller comes from an [`IdentitySource`].
 //!
 //! It holds no Lambda and no AWS code: the `mcp-server` crate adapts Lambda events and
 //! hyper connections to it, and `mcp-state` provides the durable session stores.
 //!
-//! Why our own layer rather than an SDK crate: the server needs only the tools slice of MCP,
-//! must run as a buffered request/response function inside Lambda (no long-lived streams),
-//! and must control status codes, session binding to the IAM caller, quotas and audit
-//! exactly; a few hundred lines of serde types do that with no extra dependencies and keep
-//! start-up and `tools/list` in the microsecond range. Conformance is proven end to end with
-//! the official Python MCP client and with `mcp-proxy-for-aws` (see `tests/e2e`).
+//! Why our own layer rather than an SDK crate: the server needs only the tools slice of MCP
+//! (plus progress and elicitation), must also run as a buffered request/response function
+//! inside Lambda (no long-lived streams there), and must control status codes, session
+//! binding to the IAM caller, quotas and audit exactly; a few hundred lines of serde types
+//! do that with few dependencies and keep start-up and `tools/list` in the microsecond
+//! range. Conformance is proven end to end with the official Python MCP client and with
+//! `mcp-proxy-for-aws` (see `tests/e2e`).
 
+pub mod body;
 pub mod http;
 pub mod identity;
 pub mod jsonrpc;
+pub mod peer;
 pub mod server;
 pub mod session;
 pub mod stdio;
 pub mod tool;
 
+pub use body::HttpBody;
 pub use http::{HttpOptions, OriginPolicy};
 pub use identity::{CallerIdentity, IdentityKind, IdentitySource, KnownIdentity};
+pub use peer::{ClientChannel, ClientPeer, ElicitAnswer, PeerError, PendingRequests};
 pub use server::{
     LATEST_PROTOCOL_VERSION, McpServer, Quotas, RequestScope, SUPPORTED_PROTOCOL_VERSIONS,
     ServerConfig,

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::identity::IdentitySource;
 use crate::jsonrpc::{self, Incoming, RpcError};
+use crate::peer::{ClientChannel, ClientPeer, PendingRequests, RequestPeer, progress_token};
 use crate::session::SessionStore;
 use crate::tool::{ToolContext, ToolError, ToolRegistry};
 
@@ -61,6 +62,8 @@ pub struct ServerConfig {
     pub quotas: Quotas,
     /// Largest accepted HTTP body.
     pub max_body_bytes: usize,
+    /// How long a tool waits for the user to answer an elicitation.
+    pub elicitation_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(8 * 3600),
             quotas: Quotas::default(),
             max_body_bytes: 2 * 1024 * 1024,
+            elicitation_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -84,6 +88,9 @@ pub struct RequestScope {
     pub identity: Arc<dyn IdentitySource>,
     pub session_id: String,
     pub protocol_version: String,
+    /// How this request can send messages to the client while it runs; `None` when the
+    /// transport cannot carry them (a plain JSON HTTP answer, a batch).
+    pub channel: Option<ClientChannel>,
 }
 
 /// A token bucket per account.
@@ -126,18 +133,20 @@ pub struct McpServer {
     telemetry: Telemetry,
     config: ServerConfig,
     limiter: RateLimiter,
-    in_flight: Mutex<HashMap<String, u64>>,
+    in_flight: Arc<Mutex<HashMap<String, u64>>>,
+    pending: Arc<PendingRequests>,
 }
 
-/// Holds one in-flight slot of an account until dropped.
-pub struct ConnectionSlot<'a> {
-    server: &'a McpServer,
+/// Holds one in-flight slot of an account until dropped. It owns its share of the count,
+/// so a streamed answer can keep it after the handler returns.
+pub struct ConnectionSlot {
+    in_flight: Arc<Mutex<HashMap<String, u64>>>,
     account: String,
 }
 
-impl Drop for ConnectionSlot<'_> {
+impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        if let Ok(mut m) = self.server.in_flight.lock()
+        if let Ok(mut m) = self.in_flight.lock()
             && let Some(n) = m.get_mut(&self.account)
         {
             *n = n.saturating_sub(1);
@@ -158,8 +167,14 @@ impl McpServer {
             telemetry,
             config,
             limiter: RateLimiter::default(),
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(PendingRequests::default()),
         }
+    }
+
+    /// Server requests (elicitations) waiting for a client's response.
+    pub fn pending(&self) -> &Arc<PendingRequests> {
+        &self.pending
     }
 
     pub fn config(&self) -> &ServerConfig {
@@ -180,7 +195,7 @@ impl McpServer {
 
     /// Applies the rate and concurrency quotas to one incoming HTTP request. The slot must
     /// be held while the request is served.
-    pub fn admit(&self, account: &str) -> (Admission, Option<ConnectionSlot<'_>>) {
+    pub fn admit(&self, account: &str) -> (Admission, Option<ConnectionSlot>) {
         let quotas = &self.config.quotas;
         if let Some(rate) = quotas.requests_per_second
             && !self.limiter.admit(account, rate, quotas.burst.max(1.0))
@@ -201,7 +216,7 @@ impl McpServer {
         (
             Admission::Admitted,
             Some(ConnectionSlot {
-                server: self,
+                in_flight: self.in_flight.clone(),
                 account: account.to_owned(),
             }),
         )
@@ -246,8 +261,10 @@ impl McpServer {
                 tracing::debug!(%method, "notification");
                 None
             }
-            Incoming::Response { id } => {
-                tracing::debug!(%id, "client response ignored");
+            Incoming::Response { id, outcome } => {
+                if !self.pending.resolve(&scope.session_id, &id, outcome) {
+                    tracing::debug!(%id, "client response matches no waiting request");
+                }
                 None
             }
             Incoming::Request { id, method, params } => {
@@ -312,6 +329,16 @@ impl McpServer {
             .filter(|r| !r.is_empty())
             .unwrap_or(&self.config.default_region)
             .to_owned();
+        let peer = scope.channel.clone().map(|channel| {
+            Arc::new(RequestPeer {
+                channel,
+                pending: self.pending.clone(),
+                session_id: scope.session_id.clone(),
+                progress_token: progress_token(meta.as_ref()),
+                timeout: self.config.elicitation_timeout,
+                last_progress: Mutex::new(None),
+            }) as Arc<dyn ClientPeer>
+        });
         let ctx = ToolContext {
             identity: scope.identity.clone(),
             session_id: scope.session_id.clone(),
@@ -319,6 +346,7 @@ impl McpServer {
             region: region.clone(),
             request_id: id.clone(),
             meta,
+            peer,
         };
 
         let outcome = tool.handler.call(&ctx, arguments).await;

@@ -18,6 +18,10 @@ pub struct SessionRecord {
     pub account: String,
     pub protocol_version: String,
     pub client_name: Option<String>,
+    /// The client declared form-mode elicitation in `initialize` (so tools may ask it
+    /// questions). Defaults to `false` for records written before this field existed.
+    #[serde(default)]
+    pub can_elicit: bool,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
     pub expires_at: u64,
@@ -140,6 +144,14 @@ impl SessionStore for MemorySessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_without_the_elicitation_flag_still_load() {
+        let old = r#"{"id":"x","owner":"o","account":"a","protocol_version":"2025-06-18",
+            "client_name":null,"created_at":1,"expires_at":2}"#;
+        let record: SessionRecord = serde_json::from_str(old).expect("old record");
+        assert!(!record.can_elicit);
+    }
 
     #[test]
     fn session_ids_are_unique_and_well_formed() {

@@ -1,10 +1,15 @@
 //! MCP over stdio: newline-delimited JSON-RPC on stdin and stdout.
 //!
 //! Wire rules: one message per line, UTF-8, no embedded newlines; nothing but protocol
-//! messages is written to stdout (logs, metrics and audit go to stderr). Requests are served
-//! concurrently and answered as they finish; when stdin closes, answers still in flight are
-//! written before the loop returns. The process is the session: its id is fixed at start.
+//! messages is written to stdout (logs, metrics and audit go to stderr). Every line goes
+//! through one writer task, so lines are never interleaved. Requests are served
+//! concurrently and answered as they finish, while further lines are read: a tool's
+//! progress notifications and `elicitation/create` requests go out meanwhile, and the
+//! client's responses to the latter are routed back to the waiting tool. When stdin closes,
+//! waiting elicitations fail at once and answers still in flight are written before the
+//! loop returns. The process is the session: its id is fixed at start.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -14,6 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::identity::IdentitySource;
 use crate::jsonrpc::{self, Incoming, RpcError};
+use crate::peer::{ClientChannel, client_can_elicit};
 use crate::server::{LATEST_PROTOCOL_VERSION, McpServer, RequestScope};
 
 /// Serves MCP on `input`/`output` until `input` ends.
@@ -40,6 +46,8 @@ where
     });
 
     let version = Arc::new(Mutex::new(LATEST_PROTOCOL_VERSION.to_owned()));
+    let can_elicit = AtomicBool::new(false);
+    let input_closed = Arc::new(AtomicBool::new(false));
     let mut in_flight = JoinSet::new();
     let mut lines = input.lines();
     while let Some(line) = lines.next_line().await? {
@@ -80,6 +88,7 @@ where
                 server.telemetry().request_served();
                 let answer = match server.initialize(params.clone()) {
                     Ok((v, result)) => {
+                        can_elicit.store(client_can_elicit(&v, params.as_ref()), Ordering::SeqCst);
                         if let Ok(mut slot) = version.lock() {
                             *slot = v;
                         }
@@ -94,6 +103,11 @@ where
                 identity: identity.clone(),
                 session_id: session_id.clone(),
                 protocol_version: version.lock().map(|v| v.clone()).unwrap_or_default(),
+                channel: Some(ClientChannel {
+                    sender: tx.clone(),
+                    can_elicit: can_elicit.load(Ordering::SeqCst),
+                    input_closed: input_closed.clone(),
+                }),
             };
             let server = server.clone();
             let tx = tx.clone();
@@ -106,6 +120,10 @@ where
         // Reap finished tasks so the set does not grow without bound.
         while in_flight.try_join_next().is_some() {}
     }
+    // No answer can arrive any more: fail waiting elicitations now rather than at their
+    // timeout (the flag first, so an elicitation starting meanwhile sees one or the other).
+    input_closed.store(true, Ordering::SeqCst);
+    server.pending().close_session(&session_id);
     while in_flight.join_next().await.is_some() {}
     drop(tx);
     writer

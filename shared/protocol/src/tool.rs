@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::identity::IdentitySource;
+use crate::peer::ClientPeer;
 
 /// Every tool name carries this prefix, as clients of the managed server know it.
 pub const TOOL_PREFIX: &str = "aws___";
@@ -184,6 +185,23 @@ pub struct ToolContext {
     pub request_id: Value,
     /// The request's `params._meta`, if any.
     pub meta: Option<Value>,
+    /// Progress and elicitation towards the client; `None` when the transport cannot carry
+    /// messages before the result (a plain JSON HTTP answer, Lambda).
+    pub peer: Option<Arc<dyn ClientPeer>>,
+}
+
+impl ToolContext {
+    /// Reports progress when the transport and the request allow it; a no-op otherwise.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
+        if let Some(peer) = &self.peer {
+            peer.progress(progress, total, message).await;
+        }
+    }
+
+    /// Whether the client can be asked a question now.
+    pub fn can_elicit(&self) -> bool {
+        self.peer.as_ref().is_some_and(|p| p.can_elicit())
+    }
 }
 
 /// Serves one tool.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use mcp_protocol::{
-    CallerIdentity, HttpOptions, IdentityKind, IdentitySource, KnownIdentity, McpServer,
+    CallerIdentity, HttpBody, HttpOptions, IdentityKind, IdentitySource, KnownIdentity, McpServer,
     MemorySessionStore, OriginPolicy, Quotas, ServerConfig, Tool, ToolAnnotations, ToolContext,
     ToolDescriptor, ToolError, ToolGroup, ToolHandler, ToolOutput, ToolRegistry, serve_stdio,
 };
@@ -86,6 +86,7 @@ fn iam(arn: &str) -> Arc<dyn IdentitySource> {
 fn options() -> HttpOptions {
     HttpOptions {
         origins: OriginPolicy::Any,
+        streaming: true,
     }
 }
 
@@ -101,11 +102,11 @@ fn post(body: Value, session: Option<&str>) -> Request<Bytes> {
     b.body(Bytes::from(body.to_string())).expect("request")
 }
 
-fn body(r: &http::Response<Bytes>) -> Value {
-    serde_json::from_slice(r.body()).expect("json body")
+fn body(r: &http::Response<HttpBody>) -> Value {
+    serde_json::from_slice(r.body().as_bytes().expect("buffered body")).expect("json body")
 }
 
-async fn open(server: &McpServer, who: Arc<dyn IdentitySource>) -> String {
+async fn open(server: &Arc<McpServer>, who: Arc<dyn IdentitySource>) -> String {
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
     let r = server.handle_http(post(init, None), who, &options()).await;

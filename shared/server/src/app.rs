@@ -112,6 +112,8 @@ impl App {
         };
         let server = Arc::new(McpServer::new(registry, sessions, telemetry, config));
         let http_options = HttpOptions {
+            // Buffered Function URLs cannot carry event streams (progress, elicitation).
+            streaming: mode != Mode::Lambda,
             origins: if mode == Mode::Lambda {
                 OriginPolicy::Any
             } else {

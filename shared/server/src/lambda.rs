@@ -110,6 +110,9 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
         )
         .await;
     let (parts, body) = response.into_parts();
+    // Streaming is off for Lambda, so this is the buffered JSON; collecting also covers a
+    // stream should one ever be produced.
+    let body = body.collect_bytes().await;
     let body = if body.is_empty() {
         Body::Empty
     } else {

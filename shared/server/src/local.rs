@@ -4,12 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use mcp_protocol::HttpBody;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -70,8 +71,8 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn plain(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+fn plain(status: StatusCode, body: serde_json::Value) -> Response<HttpBody> {
+    let mut r = Response::new(HttpBody::full(Bytes::from(body.to_string())));
     *r.status_mut() = status;
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -80,7 +81,8 @@ fn plain(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
     r
 }
 
-async fn route(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+/// Answers one request; MCP answers may be event streams that hyper sends as they grow.
+async fn route(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response<HttpBody> {
     match req.uri().path() {
         "/mcp" | "/mcp/" => {}
         "/healthz" => return plain(StatusCode::OK, json!({"status": "ok"})),
@@ -105,13 +107,11 @@ async fn route(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response<
         }
     };
     tracing::debug!(%peer, method = %parts.method, "request");
-    let response = app
-        .server
+    app.server
         .handle_http(
             http::Request::from_parts(parts, bytes),
             identity::shared(&app.local_identity),
             &app.http_options,
         )
-        .await;
-    response.map(Full::new)
+        .await
 }

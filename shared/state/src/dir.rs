@@ -142,6 +142,7 @@ mod tests {
             account: "123456789012".into(),
             protocol_version: "2025-11-25".into(),
             client_name: Some("test".into()),
+            can_elicit: true,
             created_at: now,
             expires_at: (now as i64 + expires_in) as u64,
         }

@@ -82,6 +82,12 @@ impl DynamoSessionStore {
             account: text("account_key")?,
             protocol_version: text("protocol_version")?,
             client_name: item.get("client_name").and_then(|v| v.as_s().ok()).cloned(),
+            // Absent on items written before the flag existed.
+            can_elicit: item
+                .get("can_elicit")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
             created_at: number("created_at")?,
             expires_at: number("expires_at")?,
         })
@@ -131,6 +137,9 @@ impl SessionStore for DynamoSessionStore {
             .condition_expression("attribute_not_exists(pk)");
         if let Some(name) = &record.client_name {
             put = put.item("client_name", s(name));
+        }
+        if record.can_elicit {
+            put = put.item("can_elicit", AttributeValue::Bool(true));
         }
         match put.send().await {
             Ok(_) => Ok(()),

@@ -476,18 +476,22 @@ async fn dynamodb_store_against_moto() {
 
     let sessions = DynamoSessionStore::new(client.clone(), layout.clone());
     let now = now_epoch_seconds();
-    sessions
-        .create(&SessionRecord {
-            id: new_session_id().expect("id"),
-            owner: ALICE.into(),
-            account: "123456789012".into(),
-            protocol_version: "2025-11-25".into(),
-            client_name: None,
-            created_at: now,
-            expires_at: now + 3600,
-        })
-        .await
-        .expect("session");
+    let session = SessionRecord {
+        id: new_session_id().expect("id"),
+        owner: ALICE.into(),
+        account: "123456789012".into(),
+        protocol_version: "2025-11-25".into(),
+        client_name: None,
+        can_elicit: true,
+        created_at: now,
+        expires_at: now + 3600,
+    };
+    sessions.create(&session).await.expect("session");
+    // The elicitation flag survives the round trip through the item's attributes.
+    assert_eq!(
+        sessions.get(&session.id).await.expect("get"),
+        Some(session.clone())
+    );
     assert_eq!(sessions.count_for_owner(ALICE).await.expect("count"), 1);
     assert_eq!(
         sessions
