@@ -183,6 +183,7 @@ pub async fn work(
     region: String,
     gate: Arc<dyn aws_engine::CallGate>,
     progress: Progress,
+    peer: Option<Arc<dyn mcp_protocol::ClientPeer>>,
 ) -> Answer {
     let settings = Arc::new(RunSettings {
         default_region: region,
@@ -199,6 +200,7 @@ pub async fn work(
         let command = command.clone();
         let progress = progress.clone();
         let done = done.clone();
+        let peer = peer.clone();
         set.spawn(async move {
             let outcome = if command.len() > MAX_COMMAND_CHARS {
                 Err(RunError::validation(format!(
@@ -209,7 +211,12 @@ pub async fn work(
                 runner.run(&command, &settings, gate.as_ref()).await
             };
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress.set(format!("{n} of {total} command(s) finished"));
+            let text = format!("{n} of {total} command(s) finished");
+            if let Some(peer) = &peer {
+                peer.progress(n as f64, Some(total as f64), Some(text.clone()))
+                    .await;
+            }
+            progress.set(text);
             (index, outcome)
         });
     }
@@ -255,7 +262,7 @@ pub async fn work(
 pub async fn job_work(ctx: ApiContext, arguments: Value, region: String) -> Answer {
     match read_args(arguments, ctx.config.max_batch) {
         Ok((commands, max_results)) => {
-            let gate = ctx.gate.clone();
+            let gate: Arc<dyn aws_engine::CallGate> = ctx.gate.clone();
             work(
                 ctx,
                 commands,
@@ -263,6 +270,7 @@ pub async fn job_work(ctx: ApiContext, arguments: Value, region: String) -> Answ
                 region,
                 gate,
                 Progress::default(),
+                None,
             )
             .await
         }
@@ -288,6 +296,7 @@ impl ToolHandler for CallAws {
             ctx.region.clone(),
             gate,
             progress.clone(),
+            ctx.peer.clone(),
         );
         let mut output = self
             .ctx

@@ -68,6 +68,38 @@ impl CallGate for PolicyGate {
     }
 }
 
+/// Asks through MCP elicitation: a yes/no form the client shows to its user.
+pub struct PeerConsent(pub Arc<dyn mcp_protocol::ClientPeer>);
+
+#[async_trait]
+impl ConsentAsker for PeerConsent {
+    async fn ask(&self, message: &str) -> Option<bool> {
+        if !self.0.can_elicit() {
+            return None;
+        }
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"allow": {"type": "boolean", "title": "Allow this AWS call"}},
+            "required": ["allow"]
+        });
+        match self.0.elicit(message, schema).await {
+            Ok(answer) => Some(
+                answer.action == "accept"
+                    && answer
+                        .content
+                        .as_ref()
+                        .and_then(|c| c.get("allow"))
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(false),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "consent could not be asked");
+                None
+            }
+        }
+    }
+}
+
 fn no_consent_channel(why: &str) -> String {
     format!(
         "{why} This client cannot be asked for consent (it does not support MCP elicitation), so the call was not made; ask the user, and if they agree remove the matching entry from the consent list (AWS_MCP_CONSENT or consentList in AWS_MCP_POLICY_FILE) or turn off AWS_MCP_REQUIRE_MUTATION_CONSENT."

@@ -44,7 +44,7 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 pub struct ApiContext {
     pub runner: Arc<Runner>,
-    pub gate: Arc<dyn CallGate>,
+    pub gate: Arc<gate::PolicyGate>,
     pub config: ApiConfig,
     pub tasks: TaskRunner,
     /// `None` where scripts cannot run (no worker binary).
@@ -52,9 +52,16 @@ pub struct ApiContext {
 }
 
 impl ApiContext {
-    /// The gate for one tool call.
-    pub fn gate_for(&self, _ctx: &ToolContext) -> Arc<dyn CallGate> {
-        self.gate.clone()
+    /// The gate for one tool call: the policy, asking the caller's client for consent
+    /// where it can be asked.
+    pub fn gate_for(&self, ctx: &ToolContext) -> Arc<dyn CallGate> {
+        match &ctx.peer {
+            Some(peer) if peer.can_elicit() => Arc::new(
+                self.gate
+                    .with_consent(Arc::new(gate::PeerConsent(peer.clone()))),
+            ),
+            _ => self.gate.clone(),
+        }
     }
 
     /// Runs a job handed over by another invocation, storing its answer in its task.

@@ -262,7 +262,7 @@ pub async fn job_work(ctx: ApiContext, arguments: Value, region: String) -> Answ
     };
     match read_args(arguments) {
         Ok(args) => {
-            let gate = ctx.gate.clone();
+            let gate: Arc<dyn CallGate> = ctx.gate.clone();
             work(ctx, sandbox, args.code, args.timeout_seconds, region, gate).await
         }
         Err(e) => Answer::from_error(&e),
