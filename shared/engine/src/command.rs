@@ -132,6 +132,23 @@ pub fn shell_words(line: &str) -> Result<Vec<String>, CommandError> {
     Ok(words)
 }
 
+/// Whether a URL points at this machine: `localhost`, `127.0.0.0/8` or `::1`, with no user
+/// information (which could disguise the host).
+pub fn is_loopback_url(text: &str) -> bool {
+    let Ok(url) = url::Url::parse(text) else {
+        return false;
+    };
+    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// The CLI's global options that apply to every command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GlobalOptions {
@@ -295,6 +312,11 @@ fn take_global(words: &[String], i: usize, g: &mut GlobalOptions) -> Result<usiz
             if !valid {
                 return Err(CommandError::Syntax(format!(
                     "--endpoint-url \"{v}\" is not a URL: give it as http://<host>[:port]/ or https://<host>/"
+                )));
+            }
+            if !is_loopback_url(&v) {
+                return Err(CommandError::DeniedOption(format!(
+                    "--endpoint-url {v} is refused: only loopback endpoints (http://localhost:<port>, http://127.0.0.1:<port>, http://[::1]:<port>) may be given, so commands cannot be sent to other hosts; AWS endpoints are chosen from --region"
                 )));
             }
             g.endpoint_url = Some(v);
@@ -798,6 +820,22 @@ mod tests {
         assert_eq!(out.outfile.as_deref(), Some("out.json"));
         assert!(err("aws sdb list-domains").contains("preview"));
         assert!(err("aws ec2 describe-vpcs --endpoint-url not-a-url").contains("not a URL"));
+        for refused in [
+            "http://169.254.169.254",
+            "http://10.0.0.5:80",
+            "https://evil.example.com",
+            "http://localhost.evil.com",
+            "http://user@127.0.0.1:5000",
+            "http://[fe80::1]:80",
+        ] {
+            assert!(
+                err(&format!("aws ec2 describe-vpcs --endpoint-url {refused}")).contains("loopback"),
+                "{refused}"
+            );
+        }
+        for allowed in ["http://127.0.0.1:5000", "http://localhost:4566/", "http://[::1]:9000", "http://127.9.9.9"] {
+            assert!(is_loopback_url(allowed), "{allowed}");
+        }
         assert!(err("aws ec2 describe-vpcs --query '[['").contains("invalid JMESPath"));
         assert!(
             matches!(parse_command("aws s3 ls s3://b"), Err(CommandError::HighLevel(s)) if s == "s3")
