@@ -106,12 +106,18 @@ def http_server(tmp_path):
         p.stop()
 
 
+# The staging bucket the functions under `cargo lambda watch` use (tests create it in moto).
+WATCH_STAGING_BUCKET = "watch-staging"
+
+
 @pytest.fixture(scope="session")
-def lambda_watch(tmp_path_factory):
-    """`cargo lambda watch` serving every function; returns the base URL of Function URLs."""
+def lambda_watch(tmp_path_factory, moto_url):
+    """`cargo lambda watch` serving every function (AWS calls go to moto_server); returns the
+    base URL of Function URLs."""
     port = free_port()
     state = tmp_path_factory.mktemp("watch-state")
-    env = base_env(AWS_MCP_ALLOW_UNAUTHENTICATED="true", AWS_MCP_STATE_DIR=state)
+    env = base_env(AWS_MCP_ALLOW_UNAUTHENTICATED="true", AWS_MCP_STATE_DIR=state,
+                   AWS_ENDPOINT_URL=moto_url, AWS_MCP_STAGING_BUCKET=WATCH_STAGING_BUCKET)
     env["PATH"] = f"{TOOLS_BIN}:{os.environ.get('PATH', '')}"
     proc = Proc([str(TOOLS_BIN / "cargo-lambda"), "lambda", "watch", "--invoke-port", str(port)], env)
     base = f"http://127.0.0.1:{port}/lambda-url"

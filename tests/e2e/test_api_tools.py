@@ -499,3 +499,55 @@ def test_a_long_read_command_becomes_a_task(moto_url, tmp_path):
 
     result = run(moto_url, body, AWS_MCP_INLINE_BUDGET_SECONDS="0.1", AWS_MCP_STATE_DIR=tmp_path / "s")
     assert len(result["results"][0]["output"]["Parameters"]) == 30
+
+
+def test_a_task_whose_worker_dies_ends_failed(moto_url, tmp_path):
+    """The server is killed while its task runs; another process reports the task failed
+    once its lease runs out."""
+    import subprocess
+
+    state = tmp_path / "state"
+    env = base_env(AWS_ENDPOINT_URL=moto_url, AWS_MCP_STATE_DIR=state,
+                   AWS_MCP_INLINE_BUDGET_SECONDS="0.1", AWS_MCP_TASK_LEASE_SECONDS="2")
+    p = subprocess.Popen([str(AWS_MCP), "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+
+    def rpc(msg):
+        p.stdin.write(json.dumps(msg) + "\n")
+        p.stdin.flush()
+        if "id" in msg:
+            while True:
+                line = json.loads(p.stdout.readline())
+                if line.get("id") == msg["id"]:
+                    return line
+
+    rpc({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+    rpc({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    started = rpc({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "aws___run_script", "arguments": {"code": "while True:\n    pass", "timeout_seconds": 10}}})
+    task_id = started["result"]["structuredContent"]["task_id"]
+    worker = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+    assert worker, "the script worker should be running"
+    p.kill()
+    p.wait()
+    # The orphaned worker notices its server is gone and stops.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and __import__("os").path.exists(f"/proc/{worker[0]}/status"):
+        time.sleep(0.1)
+    status = __import__("pathlib").Path(f"/proc/{worker[0]}/status")
+    assert not status.exists() or "zombie" in status.read_text(), "worker outlived its server"
+
+    async def body(session, init):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            r = await session.call_tool("aws___get_tasks", {"task_ids": [task_id]})
+            t = r.structuredContent["tasks"][0]
+            if t["status"] != "working":
+                return t
+            time.sleep(0.5)
+        raise AssertionError("still working")
+
+    t = run(moto_url, body, AWS_MCP_STATE_DIR=state)
+    assert t["status"] == "failed"
+    assert "stopped" in json.dumps(t["result"])

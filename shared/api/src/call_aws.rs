@@ -176,8 +176,10 @@ fn read_args(
 }
 
 /// Runs the commands (concurrently, order kept) and builds the answer.
+#[allow(clippy::too_many_arguments)]
 pub async fn work(
     ctx: ApiContext,
+    owner: String,
     commands: Vec<String>,
     max_results: Option<usize>,
     region: String,
@@ -189,6 +191,7 @@ pub async fn work(
         default_region: region,
         max_results,
         budget: ctx.config.budget,
+        owner: Some(owner),
     });
     let total = commands.len();
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -259,12 +262,13 @@ pub async fn work(
 }
 
 /// Runs a dispatched `call_aws` job (Lambda worker side).
-pub async fn job_work(ctx: ApiContext, arguments: Value, region: String) -> Answer {
+pub async fn job_work(ctx: ApiContext, owner: String, arguments: Value, region: String) -> Answer {
     match read_args(arguments, ctx.config.max_batch) {
         Ok((commands, max_results)) => {
             let gate: Arc<dyn aws_engine::CallGate> = ctx.gate.clone();
             work(
                 ctx,
+                owner,
                 commands,
                 max_results,
                 region,
@@ -291,6 +295,7 @@ impl ToolHandler for CallAws {
         let gate = self.ctx.gate_for(ctx);
         let job = work(
             self.ctx.clone(),
+            owner.clone(),
             commands,
             max_results,
             ctx.region.clone(),

@@ -49,6 +49,8 @@ pub struct ApiContext {
     pub tasks: TaskRunner,
     /// `None` where scripts cannot run (no worker binary).
     pub sandbox: Option<Arc<Sandbox>>,
+    /// The bucket for staged files (uploads through URLs with no bucket named).
+    pub staging: Option<aws_engine::staging::Staging>,
 }
 
 impl ApiContext {
@@ -67,11 +69,15 @@ impl ApiContext {
     /// Runs a job handed over by another invocation, storing its answer in its task.
     pub async fn run_job(&self, job: TaskJob) {
         let ctx = self.clone();
-        let (tool, arguments, region) =
-            (job.tool.clone(), job.arguments.clone(), job.region.clone());
+        let (tool, arguments, region, owner) = (
+            job.tool.clone(),
+            job.arguments.clone(),
+            job.region.clone(),
+            job.owner.clone(),
+        );
         let work = async move {
             match tool.as_str() {
-                "call_aws" => call_aws::job_work(ctx, arguments, region).await,
+                "call_aws" => call_aws::job_work(ctx, owner, arguments, region).await,
                 "run_script" => run_script::job_work(ctx, arguments, region).await,
                 other => Answer::from_error(&mcp_protocol::ToolError::Internal(format!(
                     "no tool {other} runs as a task"

@@ -20,19 +20,19 @@ pub fn descriptor() -> ToolDescriptor {
         name: "get_presigned_url",
         title: "Get a pre-signed S3 URL",
         description: format!(
-            "Creates a pre-signed URL to download (GET) or upload (PUT) one S3 object, valid for expires_in seconds (at most {MAX_EXPIRES_IN}). Use it to move files between your machine and S3 (for example with curl), then refer to the object as s3://bucket/key in aws___call_aws. An upload must send the returned headers (a content_type given here is signed and must be sent as Content-Type)."
+            "Creates a pre-signed URL to download (GET) or upload (PUT) one S3 object, valid for expires_in seconds (at most {MAX_EXPIRES_IN}). Use it to move files between your machine and S3 (for example with curl), then refer to the object as s3://bucket/key in aws___call_aws. Without a bucket, the file is staged in the server's staging bucket under your own prefix: after uploading key `code.zip`, commands can name it as a local file (`fileb://code.zip`, `aws s3 cp code.zip s3://...`). An upload must send the returned headers (a content_type given here is signed and must be sent as Content-Type)."
         ),
         input_schema: json!({
             "type": "object",
             "properties": {
-                "bucket": {"type": "string", "minLength": 3, "maxLength": 63},
+                "bucket": {"type": "string", "minLength": 3, "maxLength": 63, "description": "Omit to stage a file for aws___call_aws in the server's staging bucket."},
                 "key": {"type": "string", "minLength": 1, "maxLength": 1024},
                 "method": {"type": "string", "enum": ["GET", "PUT"]},
                 "expires_in": {"type": "integer", "minimum": 1, "maximum": MAX_EXPIRES_IN, "default": MAX_EXPIRES_IN},
                 "content_type": {"type": "string", "description": "PUT only: the Content-Type the upload will send."},
                 "region": {"type": "string", "description": "The bucket's Region (default: the client's AWS_REGION)."}
             },
-            "required": ["bucket", "key", "method"],
+            "required": ["key", "method"],
             "additionalProperties": false
         }),
         output_schema: Some(json!({
@@ -57,7 +57,7 @@ pub fn descriptor() -> ToolDescriptor {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Args {
-    bucket: String,
+    bucket: Option<String>,
     key: String,
     method: String,
     expires_in: Option<u64>,
@@ -83,7 +83,30 @@ impl ToolHandler for GetPresignedUrl {
             }
         };
         let expires_in = args.expires_in.unwrap_or(MAX_EXPIRES_IN);
-        let region = args.region.clone().unwrap_or_else(|| ctx.region.clone());
+        let (bucket, key, region, staged) = match (&args.bucket, &self.ctx.staging) {
+            (Some(b), _) => (
+                b.clone(),
+                args.key.clone(),
+                args.region.clone().unwrap_or_else(|| ctx.region.clone()),
+                false,
+            ),
+            (None, Some(staging)) => {
+                let owner = ctx.identity.resolve().await.owner_key();
+                let name = aws_engine::staging::clean_relative(&args.key)
+                    .map_err(|e| ToolError::InvalidArgument(e.message))?;
+                (
+                    staging.bucket.clone(),
+                    format!("{}{name}", aws_engine::staging::owner_prefix(&owner)),
+                    staging.region.clone(),
+                    true,
+                )
+            }
+            (None, None) => {
+                return Err(ToolError::InvalidArgument(
+                    "bucket is required: this server has no staging bucket (AWS_MCP_STAGING_BUCKET) for files without one".into(),
+                ));
+            }
+        };
         let (cli_operation, operation) = match method {
             PresignMethod::Get => ("get-object", "GetObject"),
             PresignMethod::Put => ("put-object", "PutObject"),
@@ -104,8 +127,8 @@ impl ToolHandler for GetPresignedUrl {
             .runner
             .executor
             .presign(&PresignRequest {
-                bucket: &args.bucket,
-                key: &args.key,
+                bucket: &bucket,
+                key: &key,
                 method,
                 expires_in,
                 content_type: args.content_type.as_deref(),
@@ -126,12 +149,20 @@ impl ToolHandler for GetPresignedUrl {
             .expires_at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        let mut output = ToolOutput::structured(json!({
+        let mut answer = json!({
             "url": presigned.url,
             "method": method.as_str(),
             "expires_at": expires_at,
             "headers": headers,
-        }));
+        });
+        if staged {
+            answer["staged_as"] = json!(args.key);
+            answer["note"] = json!(format!(
+                "Staged file: once uploaded, name it as a local file in aws___call_aws (fileb://{0}, file://{0}, aws s3 cp {0} s3://...). Staged files are deleted after a day.",
+                args.key
+            ));
+        }
+        let mut output = ToolOutput::structured(answer);
         output.read_only = Some(method == PresignMethod::Get);
         Ok(output)
     }

@@ -349,3 +349,120 @@ impl ToolHandler for GetTasks {
         Ok(ToolOutput::structured(json!({"tasks": tasks})))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_state::{MemoryTaskStore, TaskTimes};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct CountingDispatcher(AtomicUsize);
+
+    #[async_trait]
+    impl TaskDispatcher for CountingDispatcher {
+        async fn dispatch(&self, _job: &TaskJob) -> Result<(), String> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn runner(detach: Detach) -> TaskRunner {
+        TaskRunner {
+            store: Arc::new(MemoryTaskStore::new(TaskTimes::default())),
+            inline_budget: Duration::from_millis(50),
+            lease: Duration::from_secs(5),
+            detach,
+        }
+    }
+
+    fn info(restartable: bool) -> CallInfo {
+        CallInfo {
+            owner: "me".into(),
+            tool: "call_aws",
+            summary: "aws x y".into(),
+            arguments: json!({"cli_command": "aws x y"}),
+            region: "us-east-1".into(),
+            restartable,
+        }
+    }
+
+    fn answer_after(ms: u64) -> impl Future<Output = Answer> + Send + 'static {
+        async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Answer {
+                structured: json!({"done": ms}),
+                failure: None,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn quick_work_answers_inline() {
+        let r = runner(Detach::Background);
+        let out = r
+            .run(info(true), Progress::default(), answer_after(1))
+            .await
+            .expect("ok");
+        assert_eq!(out.structured, json!({"done": 1}));
+    }
+
+    #[tokio::test]
+    async fn slow_work_continues_in_the_background_and_lands_in_the_task() {
+        let r = runner(Detach::Background);
+        let out = r
+            .run(info(false), Progress::default(), answer_after(300))
+            .await
+            .expect("ok");
+        assert_eq!(out.structured["status"], "working");
+        let id = out.structured["task_id"].as_str().expect("id").to_owned();
+        let t = r.store.get("me", &id).await.expect("get").expect("task");
+        assert_eq!(t.status, TaskStatus::Working);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let t = r.store.get("me", &id).await.expect("get").expect("task");
+        assert_eq!(t.status, TaskStatus::Completed);
+        assert_eq!(t.result, Some(json!({"done": 300})));
+        assert!(
+            r.store
+                .get("someone-else", &id)
+                .await
+                .expect("get")
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn in_lambda_restartable_work_is_dispatched_and_writes_wait_inline() {
+        let dispatcher = Arc::new(CountingDispatcher(AtomicUsize::new(0)));
+        let r = runner(Detach::Dispatch(dispatcher.clone()));
+        let out = r
+            .run(info(true), Progress::default(), answer_after(300))
+            .await
+            .expect("ok");
+        assert_eq!(out.structured["status"], "working");
+        assert_eq!(dispatcher.0.load(Ordering::SeqCst), 1);
+        let out = r
+            .run(info(false), Progress::default(), answer_after(200))
+            .await
+            .expect("ok");
+        assert_eq!(out.structured, json!({"done": 200}));
+        assert_eq!(dispatcher.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn failed_answers_complete_the_task_as_failed() {
+        let r = runner(Detach::Background);
+        let work = async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            Answer::from_error(&ToolError::InvalidArgument("bad".into()))
+        };
+        let out = r
+            .run(info(false), Progress::default(), work)
+            .await
+            .expect("ok");
+        let id = out.structured["task_id"].as_str().expect("id").to_owned();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let t = r.store.get("me", &id).await.expect("get").expect("task");
+        assert_eq!(t.status, TaskStatus::Failed);
+        assert_eq!(t.result.expect("result")["error"]["message"], "bad");
+    }
+}

@@ -138,7 +138,10 @@ pub fn is_loopback_url(text: &str) -> bool {
     let Ok(url) = url::Url::parse(text) else {
         return false;
     };
-    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() {
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return false;
     }
     match url.host() {
@@ -829,11 +832,17 @@ mod tests {
             "http://[fe80::1]:80",
         ] {
             assert!(
-                err(&format!("aws ec2 describe-vpcs --endpoint-url {refused}")).contains("loopback"),
+                err(&format!("aws ec2 describe-vpcs --endpoint-url {refused}"))
+                    .contains("loopback"),
                 "{refused}"
             );
         }
-        for allowed in ["http://127.0.0.1:5000", "http://localhost:4566/", "http://[::1]:9000", "http://127.9.9.9"] {
+        for allowed in [
+            "http://127.0.0.1:5000",
+            "http://localhost:4566/",
+            "http://[::1]:9000",
+            "http://127.9.9.9",
+        ] {
             assert!(is_loopback_url(allowed), "{allowed}");
         }
         assert!(err("aws ec2 describe-vpcs --query '[['").contains("invalid JMESPath"));

@@ -33,6 +33,7 @@ pub mod run;
 pub mod serialize;
 pub mod shorthand;
 pub mod sign;
+pub mod staging;
 pub mod validate;
 pub mod wait;
 

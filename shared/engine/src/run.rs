@@ -170,6 +170,8 @@ pub struct RunSettings {
     pub default_region: String,
     pub max_results: Option<usize>,
     pub budget: PageBudget,
+    /// The caller (its staged files live under a prefix of its own).
+    pub owner: Option<String>,
 }
 
 /// Services whose API exists in one Region only.
@@ -199,15 +201,68 @@ pub fn region_in_arns(value: &Value) -> Option<String> {
 pub struct Runner {
     pub executor: Executor,
     pub files: LocalFiles,
+    /// Where files are staged when there are no local files (Lambda).
+    pub staging: Option<crate::staging::Staging>,
 }
 
 impl Runner {
     pub fn new(executor: Executor, files: LocalFiles) -> Self {
-        Self { executor, files }
+        Self {
+            executor,
+            files,
+            staging: None,
+        }
+    }
+
+    pub fn with_staging(mut self, staging: Option<crate::staging::Staging>) -> Self {
+        self.staging = staging;
+        self
     }
 
     /// Runs one command line.
     pub async fn run(
+        &self,
+        line: &str,
+        settings: &RunSettings,
+        gate: &dyn CallGate,
+    ) -> Result<CommandOutcome, RunError> {
+        let (Some(staging), Some(owner), LocalFiles::Refused(_)) =
+            (&self.staging, &settings.owner, &self.files)
+        else {
+            return self.run_here(line, settings, gate).await;
+        };
+        let words = crate::command::shell_words(line)?;
+        let names = crate::staging::local_references(&words);
+        let writes_files = crate::staging::may_write_files(line, &words);
+        if names.is_empty() && !writes_files {
+            return self.run_here(line, settings, gate).await;
+        }
+        let dir = tempfile::tempdir()
+            .map_err(|e| RunError::validation(format!("cannot make a staging folder: {e}")))?;
+        let prefix = crate::staging::owner_prefix(owner);
+        let fetched =
+            crate::staging::fetch(&self.executor, staging, &prefix, &names, dir.path()).await?;
+        let local = Runner {
+            executor: self.executor.clone(),
+            files: LocalFiles::Within(dir.path().to_path_buf()),
+            staging: None,
+        };
+        let mut outcome = local.run_here(line, settings, gate).await?;
+        let written: Vec<PathBuf> = crate::staging::files_in(dir.path())
+            .into_iter()
+            .filter(|p| !fetched.contains(p))
+            .collect();
+        if !written.is_empty() {
+            let notes =
+                crate::staging::publish(&self.executor, staging, &prefix, dir.path(), &written)
+                    .await?;
+            outcome.notes.extend(notes);
+        }
+        Ok(outcome)
+    }
+
+    /// Runs one command line with this runner's own file access.
+    async fn run_here(
         &self,
         line: &str,
         settings: &RunSettings,

@@ -1246,6 +1246,7 @@ mod tests {
             default_region: "us-east-1".into(),
             max_results: None,
             budget: Default::default(),
+            owner: None,
         };
         let progress = |_: String| {};
         let future = run_wait(

@@ -220,6 +220,7 @@ fn settings(max_time: Duration) -> RunSettings {
     RunSettings {
         default_region: "us-east-1".into(),
         max_results: None,
+        owner: None,
         budget: PageBudget {
             max_time,
             ..PageBudget::default()

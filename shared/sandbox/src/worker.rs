@@ -52,6 +52,7 @@ pub fn worker_main() -> ! {
         _ => std::process::exit(INTERNAL_EXIT_CODE),
     };
     harden_process(&start);
+    watch_parent();
     let handle = std::thread::Builder::new()
         .name("script".to_owned())
         .stack_size(INTERPRETER_STACK_BYTES)
@@ -71,6 +72,29 @@ pub fn worker_main() -> ! {
         }
     };
     std::process::exit(code)
+}
+
+/// Ends the worker when the server that started it is gone (killed or crashed): its parent
+/// then changes. A watchdog thread rather than a parent-death signal, which Linux ties to the
+/// parent's thread, and the server's runtime threads come and go.
+fn watch_parent() {
+    #[cfg(unix)]
+    {
+        // SAFETY: getppid has no preconditions and cannot fail.
+        let parent = unsafe { libc::getppid() };
+        let _ = std::thread::Builder::new()
+            .name("parent-watch".to_owned())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    // SAFETY: as above.
+                    if unsafe { libc::getppid() } != parent {
+                        std::process::exit(INTERNAL_EXIT_CODE);
+                    }
+                }
+            });
+    }
 }
 
 /// `setrlimit` with soft = hard = `value`; a macro because the resource's type differs between

@@ -227,10 +227,18 @@ pub async fn build_api_context(
     let files = match &settings.work_dir {
         Some(dir) => aws_engine::LocalFiles::Within(dir.clone()),
         None => aws_engine::LocalFiles::Refused(
-            "local files cannot be read or written by the deployed server; upload the file to S3 first (aws___get_presigned_url gives an upload URL) and pass s3:// locations".into(),
+            "the deployed server cannot read your files: stage the file first (aws___get_presigned_url with method PUT and no bucket gives an upload URL), then name it as here; or pass s3:// locations".into(),
         ),
     };
-    let runner = Arc::new(aws_engine::Runner::new(executor.clone(), files));
+    let staging = settings
+        .staging_bucket
+        .clone()
+        .map(|bucket| aws_engine::staging::Staging {
+            bucket,
+            region: settings.default_region.clone(),
+        });
+    let runner =
+        Arc::new(aws_engine::Runner::new(executor.clone(), files).with_staging(staging.clone()));
     let policy =
         aws_engine::Policy::from_process_env().map_err(|e| StartupError::Api(e.to_string()))?;
     tracing::info!(%policy, "call policy");
@@ -283,5 +291,6 @@ pub async fn build_api_context(
             detach,
         },
         sandbox,
+        staging,
     })
 }

@@ -126,6 +126,8 @@ pub struct Settings {
     pub task_lease: Duration,
     /// Default and largest run time of one script.
     pub script_timeout: Duration,
+    /// The bucket files are staged in when the server has no local files (the stack's).
+    pub staging_bucket: Option<String>,
 }
 
 /// The longest a session may live: the seed's 8-hour storage limit.
@@ -336,6 +338,7 @@ impl Settings {
             task_lease: Duration::from_secs(
                 number("AWS_MCP_TASK_LEASE_SECONDS", 60u64, "a number of seconds")?.max(2),
             ),
+            staging_bucket: var("AWS_MCP_STAGING_BUCKET"),
             script_timeout: Duration::from_secs(
                 number(
                     "AWS_MCP_SCRIPT_TIMEOUT_SECONDS",

@@ -72,3 +72,79 @@ async fn paths_other_than_the_mcp_endpoint_are_not_found() {
             .await;
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn raw_function_url_events_get_function_url_response_documents() {
+    let (app, _dir) = build_app(UnauthenticatedPolicy::Refuse).await;
+    let event: Value = serde_json::from_str(INITIALIZE).expect("event json");
+    let answer = mcp_server::lambda::dispatch_event(&app, event)
+        .await
+        .expect("served");
+    assert_eq!(answer["statusCode"], 200);
+    assert_eq!(answer["isBase64Encoded"], false);
+    assert_eq!(
+        answer["headers"]["mcp-session-id"].as_str().map(str::len),
+        Some(64)
+    );
+    let body: Value = serde_json::from_str(answer["body"].as_str().expect("body")).expect("json");
+    assert_eq!(body["result"]["protocolVersion"], "2025-11-25");
+}
+
+#[tokio::test]
+async fn task_events_run_the_job_and_store_its_result() {
+    use mcp_state::TaskStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = Settings::from_env(Mode::Lambda, vec![GroupName::Api]).expect("settings");
+    settings.state_table = None;
+    settings.state_dir = dir.path().to_owned();
+    let app = App::build(settings, Mode::Lambda).await.expect("app");
+    let store = app.api.as_ref().expect("api context").tasks.store.clone();
+    let task = store
+        .create(
+            "arn:aws:iam::123456789012:user/dev",
+            "call_aws",
+            "aws dynamodb get-item help",
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .expect("task");
+    let event = serde_json::json!({"aws_mcp_task": {
+        "task_id": task.task_id,
+        "owner": "arn:aws:iam::123456789012:user/dev",
+        "tool": "call_aws",
+        "arguments": {"cli_command": "aws dynamodb get-item help"},
+        "region": "eu-west-1",
+    }});
+    mcp_server::lambda::dispatch_event(&app, event)
+        .await
+        .expect("job ran");
+    let done = store
+        .get("arn:aws:iam::123456789012:user/dev", &task.task_id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(done.status, mcp_state::TaskStatus::Completed);
+    let result = done.result.expect("result");
+    assert_eq!(result["results"][0]["status"], "success");
+    assert!(
+        result["results"][0]["output"]
+            .as_str()
+            .expect("help text")
+            .contains("--table-name")
+    );
+    // Someone else's id is not found.
+    assert!(
+        store
+            .get("arn:aws:iam::123456789012:user/other", &task.task_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn events_that_are_neither_requests_nor_tasks_are_refused() {
+    let (app, _dir) = build_app(UnauthenticatedPolicy::Refuse).await;
+    let outcome = mcp_server::lambda::dispatch_event(&app, serde_json::json!({"hello": 1})).await;
+    assert!(outcome.is_err());
+}
