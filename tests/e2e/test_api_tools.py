@@ -551,3 +551,82 @@ def test_a_task_whose_worker_dies_ends_failed(moto_url, tmp_path):
     t = run(moto_url, body, AWS_MCP_STATE_DIR=state)
     assert t["status"] == "failed"
     assert "stopped" in json.dumps(t["result"])
+
+
+def run_with_elicitation(moto_url, answer, body, **env):
+    """Like `run`, with a client that answers elicitation requests with `answer(message)`
+    and records what it was asked; progress notifications are recorded too."""
+    import anyio
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+    from mcp.types import ElicitResult
+
+    asked = []
+
+    async def on_elicit(context, params):
+        asked.append(params.message)
+        return answer(params.message)
+
+    async def main():
+        server = StdioServerParameters(command=str(AWS_MCP), args=["stdio"],
+                                       env=base_env(AWS_ENDPOINT_URL=moto_url, **env))
+        async with stdio_client(server) as (read, write):
+            async with ClientSession(read, write, elicitation_callback=on_elicit) as session:
+                await session.initialize()
+                return await body(session)
+
+    return anyio.run(main), asked, ElicitResult
+
+
+def test_consent_is_asked_through_elicitation(moto_url):
+    from mcp.types import ElicitResult
+    yes_bucket, no_bucket = unique("consent-yes"), unique("consent-no")
+
+    def answer(message):
+        return ElicitResult(action="accept", content={"allow": yes_bucket in message or "list" in message})
+
+    async def body(session):
+        yes = await session.call_tool("aws___call_aws", {
+            "cli_command": f"aws s3api create-bucket --bucket {yes_bucket}"})
+        no = await session.call_tool("aws___call_aws", {
+            "cli_command": f"aws s3api create-bucket --bucket {no_bucket}"})
+        read = await session.call_tool("aws___call_aws", {"cli_command": "aws s3api list-buckets"})
+        return yes, no, read
+
+    (yes, no, read), asked, _ = run_with_elicitation(
+        moto_url, answer, body, AWS_MCP_REQUIRE_MUTATION_CONSENT="true")
+    assert yes.structuredContent["results"][0]["status"] == "success"
+    refused = no.structuredContent["results"][0]
+    assert refused["error"]["kind"] == "policy" and "declined" in refused["error"]["message"]
+    assert read.structuredContent["results"][0]["status"] == "success"
+    # Asked for the two writes only, naming the command.
+    assert len(asked) == 2 and "create-bucket" in asked[0]
+    names = [b["Name"] for b in boto(moto_url, "s3").list_buckets()["Buckets"]]
+    assert yes_bucket in names and no_bucket not in names
+
+
+def test_progress_notifications_follow_a_batch(moto_url):
+    import anyio
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total, message))
+
+    async def main():
+        server = StdioServerParameters(command=str(AWS_MCP), args=["stdio"],
+                                       env=base_env(AWS_ENDPOINT_URL=moto_url))
+        async with stdio_client(server) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await session.call_tool(
+                    "aws___call_aws",
+                    {"cli_command": ["aws sts get-caller-identity", "aws s3api list-buckets", "aws sqs list-queues"]},
+                    progress_callback=on_progress)
+
+    r = anyio.run(main)
+    assert not r.isError
+    assert [p for p, _, _ in seen] == [1, 2, 3]
+    assert all(t == 3 for _, t, _ in seen)

@@ -58,6 +58,22 @@ struct Args {
 
 pub struct SuggestCommands;
 
+/// Whether `aws___call_aws` runs the command: API commands, and the high-level S3 commands
+/// the engine implements (other high-level commands are refused there, so not suggested).
+fn runnable(command: &str) -> bool {
+    use aws_engine::CommandError;
+    match aws_engine::parse_command(command) {
+        Ok(_) => true,
+        Err(CommandError::HighLevel(service)) => {
+            let op = command.split_whitespace().nth(2).unwrap_or_default();
+            service == "s3" && matches!(op, "ls" | "cp" | "mb" | "rb" | "rm" | "presign")
+        }
+        Err(CommandError::UnknownService(_) | CommandError::UnknownOperation(_)) => false,
+        // Missing arguments and placeholders are expected in a suggestion.
+        Err(_) => true,
+    }
+}
+
 #[async_trait]
 impl ToolHandler for SuggestCommands {
     async fn call(&self, _ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
@@ -82,7 +98,13 @@ impl ToolHandler for SuggestCommands {
         let query = query.to_owned();
         // The index is built once (about 0.2 s) on first use; keep it off the async threads.
         let suggestions = tokio::task::spawn_blocking(move || {
-            Suggester::global().map(|s| s.suggest(&query, limit))
+            Suggester::global().map(|s| {
+                s.suggest(&query, limit + 8)
+                    .into_iter()
+                    .filter(|s| runnable(&s.command))
+                    .take(limit)
+                    .collect::<Vec<_>>()
+            })
         })
         .await
         .map_err(|e| ToolError::Internal(format!("suggestion lookup stopped: {e}")))?
@@ -99,5 +121,20 @@ impl ToolHandler for SuggestCommands {
             })
             .collect();
         Ok(ToolOutput::structured(json!({"suggestions": items})))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runnable;
+
+    #[test]
+    fn only_commands_call_aws_runs_are_suggested() {
+        assert!(runnable("aws s3api list-buckets"));
+        assert!(runnable("aws s3 ls"));
+        assert!(runnable("aws dynamodb create-table"));
+        assert!(!runnable("aws s3 sync <source> <destination>"));
+        assert!(!runnable("aws deploy push"));
+        assert!(!runnable("aws cloudformation deploy"));
     }
 }
