@@ -664,12 +664,15 @@ fn check_required(
             _ => None,
         })
         .collect();
-    // Members filled by a customisation (e.g. --count for MinCount) are checked later.
+    // Members a customisation can fill (e.g. --count for MinCount) are not required when
+    // the CLI says so; for customisations not translated, any given member will do.
     let customised = op.args.values().any(|t| matches!(t, ArgTarget::Custom(_)));
+    let unrequired = crate::customs::unrequired(service, operation);
     let missing: Vec<String> = input
         .required
         .iter()
         .filter(|m| !given.contains(&m.as_str()))
+        .filter(|m| !unrequired.is_some_and(|u| u.contains(&m.as_str())))
         .filter_map(|m| {
             op.args
                 .iter()
@@ -677,7 +680,8 @@ fn check_required(
                 .map(|(a, _)| format!("--{a}"))
         })
         .collect();
-    let filled_by_customisation = customised && missing.len() < input.required.len();
+    let filled_by_customisation =
+        customised && unrequired.is_none() && missing.len() < input.required.len();
     if missing.is_empty() || filled_by_customisation {
         return Ok(());
     }
