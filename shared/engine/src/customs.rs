@@ -152,9 +152,12 @@ fn takes(name: &str) -> Takes {
 }
 
 /// The argument's words checked against its arity, with argparse's messages.
-fn words<'a>(arg: &'a ParsedArg) -> Result<&'a [String], CommandError> {
+fn words(arg: &ParsedArg) -> Result<&[String], CommandError> {
     let values = arg.values.as_slice();
-    let extra = |from: usize| fail(format!("Unknown options: {}", values[from..].join(", ")));
+    let extra = |from: usize| {
+        let rest = values.get(from..).unwrap_or_default();
+        fail(format!("Unknown options: {}", rest.join(", ")))
+    };
     match takes(&arg.name) {
         Takes::Flag if !values.is_empty() => Err(extra(0)),
         Takes::One if values.is_empty() => Err(fail(format!(
@@ -206,18 +209,20 @@ fn first_element<'p>(
     }
 }
 
-/// The object `params[key]`, created empty when absent or not an object.
-fn object_at<'p>(params: &'p mut Map<String, Value>, key: &str) -> &'p mut Map<String, Value> {
+/// The object `params[key]`, created empty when absent or not an object (the CLI would
+/// fail on a non-object; only `--cli-input-json`-free paths reach here, so none occurs).
+fn object_at<'p>(
+    params: &'p mut Map<String, Value>,
+    key: &str,
+) -> Result<&'p mut Map<String, Value>, CommandError> {
     let slot = params
         .entry(key.to_owned())
         .or_insert_with(|| Value::Object(Map::new()));
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
     }
-    match slot {
-        Value::Object(o) => o,
-        _ => unreachable!("just made an object"),
-    }
+    slot.as_object_mut()
+        .ok_or_else(|| CommandError::Internal(format!("{key} is not a structure")))
 }
 
 /// `{prefix}-{seconds since the epoch}-{random 1..=1000000}`, the CLI's unique references.
@@ -382,9 +387,7 @@ fn csv_row(text: &str) -> Vec<String> {
     if state == S::Escaped || state == S::QuotedEscaped {
         field.push('\n'); // Python's reader keeps a trailing escape as a newline
     }
-    if !(state == S::Start && field.is_empty() && fields.is_empty()) || !text.is_empty() {
-        fields.push(field);
-    }
+    fields.push(field);
     fields
 }
 
@@ -539,34 +542,30 @@ fn check_parsed(ctx: &Ctx<'_>, params: &Map<String, Value>) -> Result<(), Comman
             | "AuthorizeSecurityGroupEgress"
             | "RevokeSecurityGroupIngress"
             | "RevokeSecurityGroupEgress",
-        ) => {
-            if params.get("IpPermissions").is_some_and(truthy) {
-                for key in ["protocol", "port", "cidr", "source-group", "group-owner"] {
-                    if ctx
-                        .given(key)
-                        .is_some_and(|a| a.values.iter().any(|v| !v.is_empty()))
-                    {
-                        return Err(fail(format!(
-                            "The --{key} option is not compatible with the --ip-permissions option "
-                        )));
-                    }
+        ) if params.get("IpPermissions").is_some_and(truthy) => {
+            for key in ["protocol", "port", "cidr", "source-group", "group-owner"] {
+                if ctx
+                    .given(key)
+                    .is_some_and(|a| a.values.iter().any(|v| !v.is_empty()))
+                {
+                    return Err(fail(format!(
+                        "The --{key} option is not compatible with the --ip-permissions option "
+                    )));
                 }
             }
         }
-        ("ec2", "RunInstances") => {
-            if ctx.given("network-interfaces").is_some() {
-                let scalar = ctx
-                    .given("secondary-private-ip-addresses")
-                    .is_some_and(|a| !a.values.is_empty())
-                    || ctx
-                        .given("secondary-private-ip-address-count")
-                        .is_some_and(|a| a.values.iter().any(|v| py_int(v) != Some(json!(0))))
-                    || ctx.given("associate-public-ip-address").is_some();
-                if scalar {
-                    return Err(fail(
-                        "Mixing the --network-interfaces option with the simple, scalar options is not supported.",
-                    ));
-                }
+        ("ec2", "RunInstances") if ctx.given("network-interfaces").is_some() => {
+            let scalar = ctx
+                .given("secondary-private-ip-addresses")
+                .is_some_and(|a| !a.values.is_empty())
+                || ctx
+                    .given("secondary-private-ip-address-count")
+                    .is_some_and(|a| a.values.iter().any(|v| py_int(v) != Some(json!(0))))
+                || ctx.given("associate-public-ip-address").is_some();
+            if scalar {
+                return Err(fail(
+                    "Mixing the --network-interfaces option with the simple, scalar options is not supported.",
+                ));
             }
         }
         ("cloudwatch", "PutMetricData") => exclusive(
@@ -707,7 +706,7 @@ fn apply_one(
             } else {
                 "Code"
             };
-            object_at(params, member).insert("ZipFile".into(), value);
+            object_at(params, member)?.insert("ZipFile".into(), value);
         }
         "ProtocolArgument" => {
             let value = one(arg)?;
@@ -877,7 +876,7 @@ fn apply_one(
                     json!({"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"});
             }
             config.insert("Origins".into(), json!({"Quantity": 1, "Items": [item]}));
-            object_at(config, "DefaultCacheBehavior")
+            object_at(config, "DefaultCacheBehavior")?
                 .insert("TargetOriginId".into(), json!(origin_id));
         }
         "AddressesArgument" => {
@@ -887,7 +886,7 @@ fn apply_one(
                 "cc" => "CcAddresses",
                 _ => "BccAddresses",
             };
-            object_at(params, "Destination").insert(key.into(), json!(addresses));
+            object_at(params, "Destination")?.insert(key.into(), json!(addresses));
         }
         "BodyArgument" => {
             let value = one(arg)?;
@@ -897,16 +896,16 @@ fn apply_one(
             if !params.contains_key("Message") {
                 params.insert("Message".into(), json!({"Subject": {}, "Body": {}}));
             }
-            let message = object_at(params, "Message");
+            let message = object_at(params, "Message")?;
             match name {
                 "subject" => {
                     message.insert("Subject".into(), json!({"Data": value}));
                 }
                 "text" => {
-                    object_at(message, "Body").insert("Text".into(), json!({"Data": value}));
+                    object_at(message, "Body")?.insert("Text".into(), json!({"Data": value}));
                 }
                 _ => {
-                    object_at(message, "Body").insert("Html".into(), json!({"Data": value}));
+                    object_at(message, "Body")?.insert("Html".into(), json!({"Data": value}));
                 }
             }
         }
@@ -914,7 +913,7 @@ fn apply_one(
             let raw = one(arg)?;
             let (member, blob_member) = nested_blob_target(ctx, name)?;
             let value = ctx.blob(name, raw)?;
-            object_at(params, &member).insert(blob_member, value);
+            object_at(params, &member)?.insert(blob_member, value);
         }
         "ClusterStatesArgument"
         | "ActiveStateArgument"

@@ -157,6 +157,62 @@ fn parameters_match_what_the_cli_builds() {
     );
 }
 
+/// Where the CLI refuses a command because of one of its customisations' own checks, the
+/// engine refuses it with the same message (first line, trailing spaces aside).
+#[test]
+fn customisation_refusals_say_what_the_cli_says() {
+    const CUSTOMISATION_MESSAGES: [&str; 11] = [
+        "--zip-file must be a zip file",
+        "ZipFile cannot be provided",
+        "protocol parameter should be",
+        "port parameter should be",
+        "count parameter should be",
+        "is not compatible with the --ip-permissions option",
+        "Mixing the --network-interfaces option",
+        "cannot be specified when one of the following keys",
+        "cluster state filters",
+        "values to unpack",
+        "--secondary-private-ip-address-count: invalid int value",
+    ];
+    let oracle = load("param_oracle.json.gz");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for case in cases(&oracle) {
+        let cli = case["error"].as_str().unwrap_or_default();
+        if case["ok"].as_bool() != Some(false)
+            || !CUSTOMISATION_MESSAGES.iter().any(|m| cli.contains(m))
+        {
+            continue;
+        }
+        checked += 1;
+        let command = case["command"].as_str().expect("command");
+        match parse_command(command).and_then(|c| build_call(&c)) {
+            Ok(_) => failures.push(format!(
+                "{command}
+   accepted; cli: {cli}"
+            )),
+            Err(e) => {
+                let ours = e.to_string();
+                let first = ours.lines().next().unwrap_or_default().trim_end();
+                if first != cli {
+                    failures.push(format!(
+                        "{command}
+   cli:  {cli}
+   ours: {first}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 25, "only {checked} customisation refusals");
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// The serialisers in isolation: botocore and the engine serialise the same parameters
 /// (the CLI's, as the parameter oracle holds them) and must produce the same bytes.
 #[test]
