@@ -781,15 +781,12 @@ CHECKSUMS = ("botocore's default checksum behaviour (when_supported) is not repr
              "so its answers carry ChecksumCRC32")
 LOCAL_PATH = ("the CLI prints a local path as relpath(dirname) joined with the base name, "
               "so a file in the working directory is shown as ./name")
-ZIP_FILE = "--zip-file (the CLI's ZipFileArgument customisation) is refused instead of becoming Code.ZipFile"
 KNOWN = {
     "s3api-get-object": CHECKSUMS,
     "w-s3api-put-object": CHECKSUMS,
     "ddb-scan-max-items-resume": (
         "resuming inside a page: botocore keeps the page's numeric secondary result keys "
         "(Count, ScannedCount) when it slices the primary one; call_aws sets them to 0"),
-    "w-lambda-create-function": ZIP_FILE,
-    "rb-lambda": ZIP_FILE + " (so the function is never created)",
     "w-s3-cp-upload": LOCAL_PATH,
     "w-s3-cp-upload-2": LOCAL_PATH,
     "w-s3-cp-download": LOCAL_PATH,
