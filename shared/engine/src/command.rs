@@ -491,7 +491,11 @@ fn parse_args(
                 let valid: Vec<&str> = op
                     .args
                     .iter()
-                    .filter(|(_, t)| matches!(t, ArgTarget::Member(_)))
+                    .filter(|(_, t)| match t {
+                        ArgTarget::Member(_) => true,
+                        ArgTarget::Custom(kind) => crate::customs::translates(kind),
+                        _ => false,
+                    })
                     .map(|(a, _)| a.as_str())
                     .collect();
                 return Err(CommandError::UnknownArgument(format!(
@@ -783,6 +787,14 @@ mod tests {
         assert!(err("aws ec2 describe-vpc").contains("describe-vpcs"));
         let unknown = err("aws ec2 describe-vpcs --vpc-identifier vpc-1");
         assert!(unknown.contains("--vpc-ids"), "{unknown}");
+        // Translated customisations count among the valid arguments.
+        let custom = err("aws ec2 run-instances --image-id ami-1 --counts 2");
+        assert!(custom.contains(" --count "), "{custom}");
+        // Required members a customisation stands for: --paths may replace
+        // --invalidation-batch, but --distribution-id is still needed.
+        let missing = err("aws cloudfront create-invalidation --paths /a");
+        assert!(missing.contains("--distribution-id"), "{missing}");
+        assert!(!missing.contains("--invalidation-batch"), "{missing}");
         assert!(err("aws dynamodb get-item --table-name t").contains("--key"));
         assert!(err("aws s3api list-buckets --debug").contains("--debug is not allowed"));
         assert!(err("aws s3api list-buckets --no-verify-ssl").contains("not allowed"));
