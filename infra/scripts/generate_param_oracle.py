@@ -31,7 +31,12 @@ How a command is run:
     route53 id prefixes, glacier account id, s3 SSE-C MD5, EC2 UserData base64...) are
     not applied: they belong to botocore, after the CLI, like validation and serialisation.
     (They are run, with botocore's validation, only for the diagnostic warning below.)
-  * as a safety net sockets cannot connect while a command runs.
+  * as a safety net sockets cannot connect while a command runs;
+  * commands run with shared/engine as the working directory (where `cargo test` runs the
+    parity test), so relative `fileb://tests/data/files/...` paths name the same files for the
+    CLI and the engine. write_fixtures() (re)writes those files deterministically before the
+    run: function.zip (a zip holding one small Python file, fixed timestamp), image.png
+    (a few bytes of PNG header and filler) and not-a-zip.bin (bytes that are no zip archive).
 
 Output: shared/engine/tests/data/param_oracle.json.gz (gzip with mtime 0, sorted keys,
 deterministic):
@@ -94,6 +99,8 @@ PINNED = {"awscli": "1.45.11", "botocore": "1.43.11"}
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "tests" / "data" / "param_commands.txt"
 OUT = ROOT / "shared" / "engine" / "tests" / "data" / "param_oracle.json.gz"
+ENGINE = ROOT / "shared" / "engine"
+FIXTURES = ENGINE / "tests" / "data" / "files"
 EXPECT_ERROR = re.compile(r"\s+#\s*expect-error\s*$")
 MIN_COMMANDS, MIN_SERVICES = 300, 80
 
@@ -127,6 +134,20 @@ def to_json(value):
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     raise TypeError(f"parameter value of type {type(value).__name__} is not JSON: {value!r}")
+
+
+def write_fixtures():
+    """The local files some commands read (fileb://), with the same bytes on every run."""
+    import zipfile
+
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
+        info = zipfile.ZipInfo("app.py", date_time=(2024, 1, 1, 0, 0, 0))
+        zf.writestr(info, "def handler(event, context):\n    return {'ok': True}\n")
+    (FIXTURES / "function.zip").write_bytes(buffer.getvalue())
+    (FIXTURES / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(24)))
+    (FIXTURES / "not-a-zip.bin").write_bytes(b"this is not a zip archive\n")
 
 
 class _NoNetwork:
@@ -319,6 +340,8 @@ def main():
     ap.add_argument("--commands", type=Path, default=COMMANDS)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    # The commands run from shared/engine (see write_fixtures); resolve paths first.
+    args.commands, args.out = args.commands.resolve(), args.out.resolve()
 
     # `import awscli` adds its data directory to AWS_DATA_PATH; start from a clean one so
     # that no user-supplied model directory is searched.
@@ -343,6 +366,8 @@ def main():
 
     cases = []
     unexpected_refusals, unexpected_accepts, botocore_warnings = [], [], []
+    write_fixtures()
+    os.chdir(ENGINE)
     with tempfile.TemporaryDirectory(prefix="param-oracle-") as home:
         runner = Runner(home)
         for number, command, expect_error in commands:

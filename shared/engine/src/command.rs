@@ -516,7 +516,11 @@ fn parse_args(
                 let valid: Vec<&str> = op
                     .args
                     .iter()
-                    .filter(|(_, t)| matches!(t, ArgTarget::Member(_)))
+                    .filter(|(_, t)| match t {
+                        ArgTarget::Member(_) => true,
+                        ArgTarget::Custom(kind) => crate::customs::translates(kind),
+                        _ => false,
+                    })
                     .map(|(a, _)| a.as_str())
                     .collect();
                 return Err(CommandError::UnknownArgument(format!(
@@ -689,12 +693,15 @@ fn check_required(
             _ => None,
         })
         .collect();
-    // Members filled by a customisation (e.g. --count for MinCount) are checked later.
+    // Members a customisation can fill (e.g. --count for MinCount) are not required when
+    // the CLI says so; for customisations not translated, any given member will do.
     let customised = op.args.values().any(|t| matches!(t, ArgTarget::Custom(_)));
+    let unrequired = crate::customs::unrequired(service, operation);
     let missing: Vec<String> = input
         .required
         .iter()
         .filter(|m| !given.contains(&m.as_str()))
+        .filter(|m| !unrequired.is_some_and(|u| u.contains(&m.as_str())))
         .filter_map(|m| {
             op.args
                 .iter()
@@ -702,7 +709,8 @@ fn check_required(
                 .map(|(a, _)| format!("--{a}"))
         })
         .collect();
-    let filled_by_customisation = customised && missing.len() < input.required.len();
+    let filled_by_customisation =
+        customised && unrequired.is_none() && missing.len() < input.required.len();
     if missing.is_empty() || filled_by_customisation {
         return Ok(());
     }
@@ -804,6 +812,14 @@ mod tests {
         assert!(err("aws ec2 describe-vpc").contains("describe-vpcs"));
         let unknown = err("aws ec2 describe-vpcs --vpc-identifier vpc-1");
         assert!(unknown.contains("--vpc-ids"), "{unknown}");
+        // Translated customisations count among the valid arguments.
+        let custom = err("aws ec2 run-instances --image-id ami-1 --counts 2");
+        assert!(custom.contains(" --count "), "{custom}");
+        // Required members a customisation stands for: --paths may replace
+        // --invalidation-batch, but --distribution-id is still needed.
+        let missing = err("aws cloudfront create-invalidation --paths /a");
+        assert!(missing.contains("--distribution-id"), "{missing}");
+        assert!(!missing.contains("--invalidation-batch"), "{missing}");
         assert!(err("aws dynamodb get-item --table-name t").contains("--key"));
         assert!(err("aws s3api list-buckets --debug").contains("--debug is not allowed"));
         assert!(err("aws s3api list-buckets --no-verify-ssl").contains("not allowed"));

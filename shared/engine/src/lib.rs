@@ -8,7 +8,9 @@
 //! service and operation, and maps every `--argument` to the model member it fills, with
 //! "did you mean" answers for unknown names; [`shorthand`] and [`params`] turn argument values
 //! into API parameters exactly as the CLI does (shorthand syntax, JSON, lists, typed
-//! scalars, `--cli-input-json`). [`validate`] checks values against the model (the validation ladder) and
+//! scalars, `--cli-input-json`), with [`customs`] for the arguments the CLI adds on top of
+//! the models (`--zip-file`, `--port`, `--count`...). [`validate`] checks values against the
+//! model (the validation ladder) and
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
 //! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
 //! botocore does. [`execute`] sends one call (retries, S3 addressing) and [`response`]
@@ -20,6 +22,7 @@
 
 pub mod cli_table;
 pub mod command;
+pub mod customs;
 pub mod endpoints;
 pub mod execute;
 pub mod highlevel;

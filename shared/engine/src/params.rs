@@ -47,7 +47,7 @@ impl Default for CallOptions {
 }
 
 /// Reads a local file for an argument, confined to the allowed directory.
-fn read_local(
+pub(crate) fn read_local(
     files: &LocalFiles,
     raw: &str,
     path: &str,
@@ -115,7 +115,7 @@ pub fn confined_read_path(root: &Path, path: &str) -> Result<PathBuf, ConfinedPa
     Ok(real)
 }
 
-fn blob_value(bytes: &[u8]) -> Value {
+pub(crate) fn blob_value(bytes: &[u8]) -> Value {
     let mut m = Map::new();
     m.insert(
         "__bytes_base64__".into(),
@@ -134,13 +134,13 @@ pub struct ApiCall {
     pub paging: Map<String, Value>,
 }
 
-fn param_error(arg: &str, message: impl std::fmt::Display) -> CommandError {
+pub(crate) fn param_error(arg: &str, message: impl std::fmt::Display) -> CommandError {
     CommandError::Syntax(format!("Error parsing parameter '--{arg}': {message}"))
 }
 
 /// Python's `int()` on a string: surrounding whitespace, a sign, digits with single
 /// underscores between them.
-fn py_int(text: &str) -> Option<Value> {
+pub(crate) fn py_int(text: &str) -> Option<Value> {
     let t = text.trim();
     let (sign, digits) = match t.strip_prefix('-') {
         Some(d) => ("-", d),
@@ -162,7 +162,7 @@ fn py_int(text: &str) -> Option<Value> {
 }
 
 /// Python's `float()` on a string (finite values only: JSON has no infinities).
-fn py_float(text: &str) -> Option<Value> {
+pub(crate) fn py_float(text: &str) -> Option<Value> {
     let t = text.trim().replace('_', "");
     let v: f64 = t.parse().ok()?;
     Number::from_f64(v).map(Value::Number)
@@ -643,6 +643,8 @@ pub fn build_call_with(
                     "--generate-cli-skeleton prints a template instead of calling AWS; use help to see an operation's parameters".into(),
                 ));
             }
+            // Applied below, after the model's arguments, as the CLI does.
+            ArgTarget::Custom(kind) if crate::customs::translates(kind) => {}
             ArgTarget::Custom(kind) => {
                 return Err(CommandError::Syntax(format!(
                     "--{} is an AWS CLI customisation ({kind}) that this server does not translate; give the API parameters it stands for instead (see `aws {} {} help`)",
@@ -661,20 +663,13 @@ pub fn build_call_with(
         }
     }
     params.extend(given);
+    crate::customs::apply(&model, command, options, &mut params)?;
     if let Some(extra) = input_json {
         for (k, v) in extra {
             params.entry(k).or_insert(v);
         }
     }
-    // `ec2 run-instances` launches one instance unless told otherwise (a CLI customisation).
-    if command.service == "ec2"
-        && command.operation == "RunInstances"
-        && !params.contains_key("MinCount")
-        && !params.contains_key("MaxCount")
-    {
-        params.insert("MaxCount".into(), Value::Number(1.into()));
-        params.insert("MinCount".into(), Value::Number(1.into()));
-    }
+    crate::customs::before_parameter_build(command, &mut params)?;
     Ok(ApiCall {
         service: command.service.clone(),
         operation: command.operation.clone(),

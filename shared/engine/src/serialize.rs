@@ -737,7 +737,8 @@ impl Element {
             }
             out.push('"');
         }
-        if self.text.is_none() && self.children.is_empty() {
+        // ElementTree tests the text for truth: an empty string is no text either.
+        if self.text.as_deref().is_none_or(str::is_empty) && self.children.is_empty() {
             out.push_str(" />");
             return;
         }
