@@ -386,13 +386,11 @@ mod tests {
         }
     }
 
-    fn answer_after(ms: u64) -> impl Future<Output = Answer> + Send + 'static {
-        async move {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            Answer {
-                structured: json!({"done": ms}),
-                failure: None,
-            }
+    async fn answer_after(ms: u64) -> Answer {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Answer {
+            structured: json!({"done": ms}),
+            failure: None,
         }
     }
 

@@ -92,7 +92,6 @@ async fn raw_function_url_events_get_function_url_response_documents() {
 
 #[tokio::test]
 async fn task_events_run_the_job_and_store_its_result() {
-    use mcp_state::TaskStore;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = Settings::from_env(Mode::Lambda, vec![GroupName::Api]).expect("settings");
     settings.state_table = None;
