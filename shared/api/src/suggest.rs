@@ -62,6 +62,13 @@ pub struct SuggestCommands;
 /// the engine implements (other high-level commands are refused there, so not suggested).
 fn runnable(command: &str) -> bool {
     use aws_engine::CommandError;
+    // Placeholders (`<source>`) would read as shell redirections.
+    let command: String = command
+        .split_whitespace()
+        .filter(|w| !w.starts_with('<'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = command.as_str();
     match aws_engine::parse_command(command) {
         Ok(_) => true,
         Err(CommandError::HighLevel(service)) => {
