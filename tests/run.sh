@@ -30,9 +30,13 @@ cargo build --workspace --locked
 cargo test --workspace --locked
 
 echo "== Lambda release build (cargo lambda, x86_64, for provided.al2023)"
+# One build for every function: the shared crates compile once and the binaries link in
+# parallel.
+packages=()
 for dir in functions/*/; do
-    cargo lambda build --release --package "$(basename "$dir")"
+    packages+=(--package "$(basename "$dir")")
 done
+cargo lambda build --release "${packages[@]}"
 
 echo "== end-to-end tests"
 .venv-test/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"

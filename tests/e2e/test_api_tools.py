@@ -582,8 +582,10 @@ def test_consent_is_asked_through_elicitation(moto_url):
     from mcp.types import ElicitResult
     yes_bucket, no_bucket = unique("consent-yes"), unique("consent-no")
 
+    answers = iter([True, False])
+
     def answer(message):
-        return ElicitResult(action="accept", content={"allow": yes_bucket in message or "list" in message})
+        return ElicitResult(action="accept", content={"allow": next(answers)})
 
     async def body(session):
         yes = await session.call_tool("aws___call_aws", {

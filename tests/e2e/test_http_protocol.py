@@ -40,9 +40,10 @@ def test_session_lifecycle_and_status_codes(url):
     # A notification gets 202 with no body.
     r = httpx.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
     assert r.status_code == 202 and r.content == b""
-    # A response from the client also gets 202.
+    # A response to no question the server asked is refused (400); answers to real
+    # questions get 202 (tests/e2e/test_api_tools.py, shared/protocol/tests/peer.rs).
     r = httpx.post(url, json={"jsonrpc": "2.0", "id": "srv-1", "result": {}}, headers=h)
-    assert r.status_code == 202
+    assert r.status_code == 400
     r = httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers=h)
     assert r.status_code == 200 and r.json() == {"jsonrpc": "2.0", "id": 2, "result": {}}
     # No session header: 400. Unknown session: 404.
@@ -103,7 +104,7 @@ def test_batches_only_for_2025_03_26(url):
     assert r.status_code == 200
     answers = r.json()
     assert [a["id"] for a in answers] == [1, 2]
-    assert len(answers[1]["result"]["tools"]) == 6
+    assert len(answers[1]["result"]["tools"]) == 11
 
     sid2, _ = open_session(url, "2025-11-25")
     r = httpx.post(url, json=batch, headers=session_headers(sid2))

@@ -131,15 +131,20 @@ def test_files_are_staged_through_the_staging_bucket_in_lambda(lambda_watch, mot
     assert r.status_code == 200, r.text
 
     async def use(session, init):
-        return await session.call_tool("aws___call_aws", {"cli_command": [
+        # Commands of one batch run concurrently: the read goes in a later call.
+        first = await session.call_tool("aws___call_aws", {"cli_command": [
             "aws dynamodb put-item --table-name watch-items --item file://items/one.json",
-            "aws dynamodb get-item --table-name watch-items --key '{\"id\": {\"S\": \"staged\"}}'",
             "aws s3 cp s3://watch-data/report.csv report.csv",
             "aws dynamodb put-item --table-name watch-items --item file://missing.json",
             "aws dynamodb put-item --table-name watch-items --item file://../../etc/passwd",
         ]})
+        read = await session.call_tool("aws___call_aws", {"cli_command":
+            "aws dynamodb get-item --table-name watch-items --key '{\"id\": {\"S\": \"staged\"}}'"})
+        return first, read
 
-    results = json.loads(through_proxy(f"{lambda_watch}/api/mcp", [], use).content[0].text)["results"]
+    first, read = through_proxy(f"{lambda_watch}/api/mcp", [], use)
+    got = json.loads(first.content[0].text)["results"]
+    results = [got[0], json.loads(read.content[0].text)["results"][0]] + got[1:]
     assert results[0]["status"] == "success", results[0]
     assert results[1]["output"]["Item"]["id"] == {"S": "staged"}
     assert results[2]["output"] == "download: s3://watch-data/report.csv to ./report.csv\n"

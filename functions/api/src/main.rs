@@ -14,3 +14,11 @@ fn main() -> Result<(), lambda_http::Error> {
         .build()?
         .block_on(mcp_server::lambda::run(GroupName::Api))
 }
+
+/// The Python interpreter calls the C library's `hypot`; glibc 2.35 gave it a new symbol
+/// version, which Lambda's Amazon Linux 2023 (glibc 2.34) lacks. Defining the symbol in the
+/// binary binds those calls to this pure-Rust implementation instead.
+#[unsafe(no_mangle)]
+pub extern "C" fn hypot(x: f64, y: f64) -> f64 {
+    libm::hypot(x, y)
+}

@@ -71,8 +71,10 @@ fn function_url_response(response: Response<Body>) -> Value {
     json!({
         "statusCode": parts.status.as_u16(),
         "headers": headers,
+        "multiValueHeaders": {},
         "body": body,
         "isBase64Encoded": encoded,
+        "cookies": [],
     })
 }
 
