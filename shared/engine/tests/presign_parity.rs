@@ -6,11 +6,11 @@
 //! test proves addressing, key encoding and the signed Content-Type; the oracle proves the
 //! signatures.
 
+use aws_mcp_testkit::MotoServer;
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_engine::presign::{PresignMethod, PresignRequest, presign_s3};
 use aws_engine::sign::SigningKeys;
@@ -90,45 +90,6 @@ fn presigned_urls_match_botocore() {
     );
 }
 
-/// A `moto_server` on a free local port, stopped on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(moto);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
 /// Python with only its standard library drives the HTTP side: create the bucket (moto
 /// accepts an unsigned request), PUT the body through the upload URL with its signed
 /// header, GET it back through the download URL, and print what came back.
@@ -145,15 +106,7 @@ with urllib.request.urlopen(get_url) as r:
 
 #[test]
 fn urls_work_against_moto_server() {
-    let which = Command::new("sh")
-        .args(["-c", "command -v moto_server"])
-        .output();
-    if !which.is_ok_and(|o| o.status.success()) {
-        println!("SKIPPED: moto_server is not on PATH (pip install 'moto[server]')");
-        return;
-    }
-    let Some(moto) = start_moto() else {
-        println!("SKIPPED: moto_server did not start");
+    let Some(moto) = MotoServer::start() else {
         return;
     };
     let keys = SigningKeys {

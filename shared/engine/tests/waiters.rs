@@ -4,10 +4,9 @@
 //! bundled waiter, and whole waits against a `moto_server` this test starts (skipped, with
 //! a message, when moto is not installed).
 
+use aws_mcp_testkit::MotoServer;
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -138,45 +137,6 @@ async fn acceptors_and_the_loop_match_botocore() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A `moto_server` on a free local port, stopped on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(moto);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
 /// Records what it was asked and refuses one service.
 struct RecordingGate {
     seen: Mutex<Vec<String>>,
@@ -235,15 +195,7 @@ const FAST: WaitOptions = WaitOptions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waits_against_moto_server() {
-    let which = Command::new("sh")
-        .args(["-c", "command -v moto_server"])
-        .output();
-    if !which.is_ok_and(|o| o.status.success()) {
-        println!("SKIPPED: moto_server is not on PATH (pip install 'moto[server]')");
-        return;
-    }
-    let Some(moto) = start_moto() else {
-        println!("SKIPPED: moto_server did not start");
+    let Some(moto) = MotoServer::start() else {
         return;
     };
     let runner = runner(&moto.url);

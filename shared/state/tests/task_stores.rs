@@ -3,11 +3,11 @@
 //! (skipped, with a message, when `moto_server` is not on PATH). Time is a manual clock, so
 //! lease expiry and the 8-hour lifetime are tested without waiting.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use aws_mcp_testkit::MotoServer;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -315,54 +315,6 @@ async fn directory_store_shared_by_two_handles() {
     assert_eq!(got.result, Some(json!([1, 2])));
 }
 
-/// A `moto_server` on a free port, stopped on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let found = Command::new("sh")
-        .args(["-c", "command -v moto_server"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIPPED: moto_server is not on PATH (pip install 'moto[server]')");
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(moto);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    println!("SKIPPED: moto_server did not start");
-    None
-}
-
 fn client(url: &str) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -420,7 +372,9 @@ async fn create_state_table(client: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_store_against_moto() {
-    let Some(moto) = start_moto() else { return };
+    let Some(moto) = MotoServer::start() else {
+        return;
+    };
     let client = client(&moto.url);
     let layout = StateTableLayout::standard("state-tasks");
     create_state_table(&client, &layout.table).await;

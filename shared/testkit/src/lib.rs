@@ -1,0 +1,68 @@
+//! Test support for the workspace's integration tests (a dev-dependency only).
+//!
+//! [`MotoServer`] starts `moto_server` (the AWS API emulator the test command installs into
+//! `.venv-tools` and puts on `PATH`) on a free loopback port and stops it when dropped. Where
+//! moto is not installed the tests that need it are skipped with a printed reason, except
+//! under CI (`CI` set), where a missing emulator is a failure rather than a silent pass.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `moto_server`, stopped on drop.
+pub struct MotoServer {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn skip(reason: &str) -> Option<MotoServer> {
+    if std::env::var_os("CI").is_some() {
+        panic!("moto_server is needed under CI: {reason}");
+    }
+    println!("SKIPPED: {reason}");
+    None
+}
+
+impl MotoServer {
+    /// Starts one, or says why not (`None`: skip the test).
+    pub fn start() -> Option<Self> {
+        let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+            Ok(addr) => addr.port(),
+            Err(e) => return skip(&format!("no free loopback port: {e}")),
+        };
+        let child = match Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                return skip(&format!(
+                    "moto_server is not on PATH ({e}); pip install 'moto[server]'"
+                ));
+            }
+        };
+        let server = MotoServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        drop(server);
+        skip("moto_server did not start within 30 s")
+    }
+}
