@@ -71,16 +71,21 @@ pub fn known_regions() -> Vec<String> {
     table().map(|t| t.regions.clone()).unwrap_or_default()
 }
 
-/// A Region id must look like one (`us-east-1`, `eusc-de-east-1`): it ends up in a host name.
-fn check_region(region: &str) -> Result<(), EndpointError> {
-    let ok = !region.is_empty()
+/// Whether `region` has the shape of a Region id (lowercase letters, digits and inner
+/// hyphens, at most 32 characters).
+pub(crate) fn is_region_id(region: &str) -> bool {
+    !region.is_empty()
         && region.len() <= 32
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !region.starts_with('-')
-        && !region.ends_with('-');
-    if ok {
+        && !region.ends_with('-')
+}
+
+/// A Region id must look like one (`us-east-1`, `eusc-de-east-1`): it ends up in a host name.
+fn check_region(region: &str) -> Result<(), EndpointError> {
+    if is_region_id(region) {
         Ok(())
     } else {
         Err(EndpointError::InvalidRegion(format!(

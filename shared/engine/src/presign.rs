@@ -23,13 +23,11 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
     SigningSettings, UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use regex::Regex;
 use time::OffsetDateTime;
 
@@ -196,14 +194,7 @@ fn sign_query(
     time: SystemTime,
     headers: &[(String, String)],
 ) -> Result<Vec<(&'static str, String)>, PresignError> {
-    let identity: Identity = Credentials::new(
-        keys.access_key.clone(),
-        keys.secret_key.clone(),
-        keys.session_token.clone(),
-        None,
-        "aws-mcp",
-    )
-    .into();
+    let identity = crate::sign::identity(keys);
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(Duration::from_secs(req.expires_in));
@@ -320,13 +311,7 @@ fn is_virtual_hostable(bucket: &str) -> bool {
 }
 
 fn check_region(region: &str) -> Result<(), PresignError> {
-    let ok = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !region.starts_with('-')
-        && !region.ends_with('-')
+    let ok = crate::endpoints::is_region_id(region)
         // Pseudo-Regions (aws-global, fips-*) resolve differently; real Region ids only.
         && !region.starts_with("aws-")
         && !region.contains("fips");

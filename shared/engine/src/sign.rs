@@ -91,6 +91,18 @@ pub struct SigningScope<'a> {
     pub variant: SignerVariant,
 }
 
+/// The keys as the signer's identity.
+pub(crate) fn identity(keys: &SigningKeys) -> Identity {
+    Credentials::new(
+        keys.access_key.clone(),
+        keys.secret_key.clone(),
+        keys.session_token.clone(),
+        None,
+        "aws-mcp",
+    )
+    .into()
+}
+
 /// Signs a request; returns the headers to add (`x-amz-date`, `x-amz-security-token` when
 /// there is a token, `authorization`).
 pub fn sign_v4(
@@ -98,14 +110,7 @@ pub fn sign_v4(
     keys: &SigningKeys,
     scope: &SigningScope<'_>,
 ) -> Result<Vec<(String, String)>, SignError> {
-    let identity: Identity = Credentials::new(
-        keys.access_key.clone(),
-        keys.secret_key.clone(),
-        keys.session_token.clone(),
-        None,
-        "aws-mcp",
-    )
-    .into();
+    let identity = identity(keys);
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(UNSIGNED_HEADERS.iter().map(|h| Cow::Borrowed(*h)).collect());
     if scope.variant == SignerVariant::S3 {
