@@ -337,7 +337,7 @@ def test_suggest_finds_commands_offline(moto_url):
 
 # --------------------------------------------------------------------------- run_script
 
-def test_scripts_list_and_create_resources_through_call_aws(moto_url):
+def test_scripts_list_and_create_resources_through_call_aws(moto_url, tmp_path):
     bucket = unique("script")
     code = f"""
 made = call_aws("s3", "CreateBucket", {{"Bucket": "{bucket}"}})
@@ -353,9 +353,16 @@ except Exception as e:
     async def body(session, init):
         return await session.call_tool("aws___run_script", {"code": code})
 
-    r = run(moto_url, body)
+    audit = tmp_path / "audit.jsonl"
+    r = run(moto_url, body, AWS_MCP_AUDIT_LOG=audit)
     assert not r.isError, r.content[0].text
     sc = r.structuredContent
+    # Each AWS call of the script has its own audit record, as a call_aws call would.
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    via = [x["requestParameters"]["params"] for x in records
+           if x["requestParameters"]["params"].get("via") == "aws___run_script"]
+    assert [(v["service"], v["operation"]) for v in via] == [
+        ("s3", "CreateBucket"), ("s3", "ListBuckets"), ("s3", "HeadBucket")]
     assert sc["result"]["mine"] is True
     assert sc["aws_calls"] == 3
     assert "buckets:" in sc["stdout"] and "caught 404" in sc["stdout"]

@@ -51,6 +51,8 @@ pub struct ApiContext {
     pub sandbox: Option<Arc<Sandbox>>,
     /// The bucket for staged files (uploads through URLs with no bucket named).
     pub staging: Option<aws_engine::staging::Staging>,
+    /// Metrics and audit for the AWS calls scripts make (each counted like a call_aws call).
+    pub telemetry: Option<mcp_telemetry::Telemetry>,
 }
 
 impl ApiContext {

@@ -74,6 +74,46 @@ pub struct EngineHost {
     pub ctx: ApiContext,
     pub gate: Arc<dyn CallGate>,
     pub default_region: String,
+    /// The script's tool call, for the audit record of each AWS call it makes.
+    pub caller: Option<ToolContext>,
+}
+
+impl EngineHost {
+    /// One metrics and audit record per AWS call, as if made with `call_aws`.
+    fn record(
+        &self,
+        service: &str,
+        operation: &str,
+        params: &Value,
+        region: &str,
+        outcome: &Result<Value, HostCallError>,
+        started: std::time::Instant,
+    ) {
+        let (Some(telemetry), Some(caller)) = (&self.ctx.telemetry, &self.caller) else {
+            return;
+        };
+        let (is_error, outcome_class, text) = match outcome {
+            Ok(_) => (false, Outcome::Success, "ok".to_owned()),
+            Err(e) => (true, Outcome::UserError, e.to_string()),
+        };
+        let identity = caller.identity.snapshot();
+        telemetry.tool_call(&mcp_telemetry::ToolCallEvent {
+            tool_name: "aws___call_aws".into(),
+            params: json!({"via": "aws___run_script", "service": service, "operation": operation, "params": params}),
+            request_id: caller.request_id.clone(),
+            response_content: json!([{"type": "text", "text": text}]),
+            is_error,
+            outcome: outcome_class,
+            read_only: aws_engine::policy::is_read_only(service, operation),
+            resources: Vec::new(),
+            identity: identity.to_audit(),
+            region: region.to_owned(),
+            source_ip: identity.source_ip.clone(),
+            session_id: caller.session_id.clone(),
+            protocol_version: caller.protocol_version.clone(),
+            execution_time_ms: started.elapsed().as_millis() as u64,
+        });
+    }
 }
 
 /// `list_buckets` → `ListBuckets` (scripts written for boto3 use its names).
@@ -92,6 +132,34 @@ fn operation_name(model: &aws_models::ServiceModel, given: &str) -> Option<Strin
 #[async_trait]
 impl AwsHost for EngineHost {
     async fn call_aws(
+        &self,
+        service: String,
+        operation: String,
+        params: Value,
+        region: Option<String>,
+    ) -> Result<Value, HostCallError> {
+        let started = std::time::Instant::now();
+        let region_used = region
+            .clone()
+            .unwrap_or_else(|| self.default_region.clone());
+        let logged_params = params.clone();
+        let outcome = self
+            .call_inner(service.clone(), operation.clone(), params, region)
+            .await;
+        self.record(
+            &service,
+            &operation,
+            &logged_params,
+            &region_used,
+            &outcome,
+            started,
+        );
+        outcome
+    }
+}
+
+impl EngineHost {
+    async fn call_inner(
         &self,
         service: String,
         operation: String,
@@ -213,6 +281,7 @@ pub async fn work(
     timeout: Option<u64>,
     region: String,
     gate: Arc<dyn CallGate>,
+    caller: Option<ToolContext>,
 ) -> Answer {
     let mut limits: Limits = sandbox.limits().clone();
     if let Some(t) = timeout {
@@ -222,6 +291,7 @@ pub async fn work(
         ctx,
         gate,
         default_region: region,
+        caller,
     };
     match sandbox.run_with(&code, &host, &limits).await {
         Ok(outcome) => Answer {
@@ -263,7 +333,16 @@ pub async fn job_work(ctx: ApiContext, arguments: Value, region: String) -> Answ
     match read_args(arguments) {
         Ok(args) => {
             let gate: Arc<dyn CallGate> = ctx.gate.clone();
-            work(ctx, sandbox, args.code, args.timeout_seconds, region, gate).await
+            work(
+                ctx,
+                sandbox,
+                args.code,
+                args.timeout_seconds,
+                region,
+                gate,
+                None,
+            )
+            .await
         }
         Err(e) => Answer::from_error(&e),
     }
@@ -295,6 +374,7 @@ impl ToolHandler for RunScript {
             args.timeout_seconds,
             ctx.region.clone(),
             gate,
+            Some(ctx.clone()),
         );
         let output = self
             .ctx

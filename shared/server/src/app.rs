@@ -79,15 +79,15 @@ impl App {
                     ));
                 }
                 GroupName::Api => {
-                    let ctx = api_context(&mut api, &settings, mode, &sdk).await?;
+                    let ctx = api_context(&mut api, &settings, mode, &sdk, &telemetry).await?;
                     registry = registry.with_group(&api_tools::ApiGroup { ctx });
                 }
                 GroupName::Presign => {
-                    let ctx = api_context(&mut api, &settings, mode, &sdk).await?;
+                    let ctx = api_context(&mut api, &settings, mode, &sdk, &telemetry).await?;
                     registry = registry.with_group(&api_tools::PresignGroup { ctx });
                 }
                 GroupName::Tasks => {
-                    let ctx = api_context(&mut api, &settings, mode, &sdk).await?;
+                    let ctx = api_context(&mut api, &settings, mode, &sdk, &telemetry).await?;
                     registry = registry.with_group(&api_tools::TasksGroup {
                         store: ctx.tasks.store.clone(),
                     });
@@ -199,11 +199,12 @@ async fn api_context(
     settings: &Settings,
     mode: Mode,
     sdk: &SharedSdkConfig,
+    telemetry: &Telemetry,
 ) -> Result<api_tools::ApiContext, StartupError> {
     if let Some(ctx) = slot {
         return Ok(ctx.clone());
     }
-    let ctx = build_api_context(settings, mode, sdk).await?;
+    let ctx = build_api_context(settings, mode, sdk, Some(telemetry.clone())).await?;
     *slot = Some(ctx.clone());
     Ok(ctx)
 }
@@ -214,6 +215,7 @@ pub async fn build_api_context(
     settings: &Settings,
     mode: Mode,
     sdk: &SharedSdkConfig,
+    telemetry: Option<Telemetry>,
 ) -> Result<api_tools::ApiContext, StartupError> {
     use std::time::Duration;
     let sender =
@@ -292,5 +294,6 @@ pub async fn build_api_context(
         },
         sandbox,
         staging,
+        telemetry,
     })
 }
