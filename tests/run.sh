@@ -25,6 +25,14 @@ ensure_venv .venv-tools tests/requirements-tools.txt
 export PATH="$PWD/.venv-tools/bin:$PATH"
 export AWS_MCP_TOOLS_BIN="$PWD/.venv-tools/bin"
 
+# The parity oracles come from the pinned AWS CLI and botocore themselves: regenerate them so
+# the engine is compared with what those tools do now, not only with the committed copies.
+# (The response oracle needs a recording session against moto and stays committed.)
+echo "== parity oracles from the AWS CLI and botocore"
+for generator in param request signature presign waiter; do
+    .venv-tools/bin/python "infra/scripts/generate_${generator}_oracle.py" > /dev/null
+done
+
 echo "== cargo test"
 cargo build --workspace --locked
 cargo test --workspace --locked
