@@ -72,10 +72,33 @@ for pair in "s3 list_buckets|aws s3api list-buckets" \
     fi
 done
 
-# First call on a service the process has not used yet (its model is decoded then).
-for command in "aws sqs list-queues" "aws iam list-roles" "aws kms list-keys" "aws sns list-topics"; do
-    run "aws-mcp first call: $command" aws___call_aws "{\"cli_command\":\"$command\"}" 1 "$bin" stdio
+# First call of a fresh process (credentials, HTTP pool, the service's tables all new).
+for command in "aws sqs list-queues" "aws iam list-roles"; do
+    run "aws-mcp first call of a process: $command" aws___call_aws "{\"cli_command\":\"$command\"}" 1 "$bin" stdio
 done
+# First call on a service a running server has not used yet (its model and CLI table are
+# decoded then), after one call to another service.
+"$tools/python" - "$bench" "$bin" <<'PY'
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import mcpc
+c = mcpc.StdioClient([sys.argv[2], "stdio"])
+c.initialize()
+mcpc.call(c, "aws___call_aws", {"cli_command": "aws sts get-caller-identity"})
+for command in ["aws sqs list-queues", "aws iam list-roles", "aws kms list-keys", "aws sns list-topics",
+                "aws ec2 describe-vpcs", "aws lambda list-functions"]:
+    t = time.perf_counter()
+    r = mcpc.call(c, "aws___call_aws", {"cli_command": command})
+    first = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    mcpc.call(c, "aws___call_aws", {"cli_command": command})
+    second = (time.perf_counter() - t) * 1000
+    status = r["result"]["structuredContent"]["results"][0]["status"]
+    print(f"{'aws-mcp first call on a new service: ' + command:<52} first {first:.1f} ms, second {second:.1f} ms ({status})")
+rss = [l for l in open(f"/proc/{c.p.pid}/status") if l.startswith("VmHWM")][0].split()[1]
+print(f"{'aws-mcp peak RSS after 7 services':<52} {rss} kB")
+c.close()
+PY
 
 run "aws-mcp run_script trivial" aws___run_script '{"code":"1 + 1"}' "$n" "$bin" stdio
 ten_calls='{"code":"n = 0\nfor i in range(10):\n    n += len(call_aws(\"s3\", \"ListBuckets\")[\"Buckets\"])\nn"}'

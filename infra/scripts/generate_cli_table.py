@@ -7,13 +7,15 @@ operations, extra arguments). This script records, from the pinned CLI, every AP
 command, every operation and every argument with the model member it fills, so the engine
 parses commands exactly as the CLI does without running Python.
 
-Writes shared/engine/data/cli_table.json.gz:
+Writes shared/engine/data/cli_table.pack, read one service at a time (a process that runs
+one command decodes one service's table, not all 424):
+  4 bytes: little-endian length N of the header member, then N bytes: a gzip member of
   {"source": {...},
-   "services": {<cli name>: {"service": <botocore name>,
-                             "operations": {<cli op>: {"name": <Operation>,
-                                                       "args": {<cli arg>: <member> | "!<kind>"}}}}},
+   "services": {<cli name>: {"service": <botocore name>, "offset": <o>, "length": <l>}},
    "custom_commands": [<cli names of high-level commands such as s3, configure>],
    "xform_special_cases": [[<model name>, <cli name>], ...]}  (botocore's pre-seeded conversions)
+  then, for each service at <o> (counted after the header) and <l> bytes long, a gzip member of
+  {"operations": {<cli op>: {"name": <Operation>, "args": {<cli arg>: <member> | "!<kind>"}}}}
 An argument without a model member is recorded as "!<kind>" (e.g. "!cli-input-json",
 "!paging", "!outfile" for the positional output file, "!custom:<class>"). A boolean argument
 that sets its member to false ("no-dry-run", or ec2's "ingress" for Egress) is "!no:<Member>".
@@ -38,6 +40,26 @@ from pathlib import Path
 PINNED = {"awscli": "1.45.11", "botocore": "1.43.11"}
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "engine" / "data"
+
+
+def gzip_member(value) -> bytes:
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
+    return buf.getvalue()
+
+
+def pack(doc) -> bytes:
+    """The table as a header member plus one gzip member per service (see the module doc)."""
+    body = bytearray()
+    index = {}
+    for cli_name in sorted(doc["services"]):
+        entry = doc["services"][cli_name]
+        member = gzip_member({"operations": entry["operations"]})
+        index[cli_name] = {"service": entry["service"], "offset": len(body), "length": len(member)}
+        body += member
+    header = gzip_member({**doc, "services": index})
+    return len(header).to_bytes(4, "little") + header + bytes(body)
 
 
 def main() -> int:
@@ -103,15 +125,16 @@ def main() -> int:
            "services": services, "custom_commands": custom, "xform_special_cases": special,
            "preview_services": sorted(PREVIEW_SERVICES),
            "paramfile_disabled": sorted(PARAMFILE_DISABLED)}
-    raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
-    table_buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=table_buf, mode="wb", compresslevel=9, mtime=0) as f:
-        f.write(raw)
-    (OUT / "cli_table.json.gz").write_bytes(table_buf.getvalue())
-    notice = ("cli_table.json.gz is derived from the command table of the AWS CLI "
+    table = pack(doc)
+    (OUT / "cli_table.pack").write_bytes(table)
+    notice = ("cli_table.pack is derived from the command table of the AWS CLI "
               f"{awscli.__version__} and the service models of botocore {botocore.__version__}, "
               "both Apache License 2.0, Copyright Amazon.com, Inc. or its affiliates.\n")
-    (OUT / "NOTICE").write_text(notice)
+    # The NOTICE covers every file in data/: replace this file's paragraph, keep the others.
+    path = OUT / "NOTICE"
+    others = [p for p in (path.read_text().split("\n\n") if path.exists() else [])
+              if p.strip() and not p.startswith("cli_table")]
+    path.write_text("\n\n".join([notice.strip(), *[p.strip() for p in others]]) + "\n")
     # Oracle for the Rust port of xform_name: every operation and member name of every model.
     from botocore import xform_name
     from botocore.session import get_session
@@ -134,7 +157,7 @@ def main() -> int:
 
     ops = sum(len(s["operations"]) for s in services.values())
     print(f"{len(services)} CLI services, {ops} operations, custom commands: {', '.join(custom)}; "
-          f"{len(table_buf.getvalue()) / 1e6:.2f} MB; {len(special)} special name cases")
+          f"{len(table) / 1e6:.2f} MB; {len(special)} special name cases")
     return 0
 
 

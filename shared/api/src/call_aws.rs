@@ -289,7 +289,7 @@ impl ToolHandler for CallAws {
         let read_only = commands
             .iter()
             .all(|c| aws_engine::run::is_read_only_command(c));
-        let owner = ctx.identity.resolve().await.owner_key();
+        let owner = ctx.identity.snapshot().owner_key();
         let progress = Progress::default();
         let summary = commands.join(" ; ");
         let gate = self.ctx.gate_for(ctx);

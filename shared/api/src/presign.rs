@@ -91,7 +91,7 @@ impl ToolHandler for GetPresignedUrl {
                 false,
             ),
             (None, Some(staging)) => {
-                let owner = ctx.identity.resolve().await.owner_key();
+                let owner = ctx.identity.snapshot().owner_key();
                 let name = aws_engine::staging::clean_relative(&args.key)
                     .map_err(|e| ToolError::InvalidArgument(e.message))?;
                 (

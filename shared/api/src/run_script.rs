@@ -357,7 +357,7 @@ pub struct RunScript {
 impl ToolHandler for RunScript {
     async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
         let args = read_args(arguments.clone())?;
-        let owner = ctx.identity.resolve().await.owner_key();
+        let owner = ctx.identity.snapshot().owner_key();
         let summary: String = args
             .code
             .lines()

@@ -316,7 +316,7 @@ impl ToolHandler for GetTasks {
                 args.task_ids.len()
             )));
         }
-        let owner = ctx.identity.resolve().await.owner_key();
+        let owner = ctx.identity.snapshot().owner_key();
         let mut tasks = Vec::with_capacity(args.task_ids.len());
         for id in &args.task_ids {
             let found = if mcp_state::tasks::is_well_formed_task_id(id) {

@@ -10,7 +10,7 @@ use flate2::read::GzDecoder;
 use serde::Deserialize;
 use serde_json::Value;
 
-static TABLE_GZ: &[u8] = include_bytes!("../data/cli_table.json.gz");
+static TABLE_PACK: &[u8] = include_bytes!("../data/cli_table.pack");
 
 /// What a CLI argument fills.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,14 +57,20 @@ struct RawOperation {
 
 #[derive(Debug, Deserialize)]
 struct RawService {
-    service: String,
     operations: BTreeMap<String, RawOperation>,
 }
 
 #[derive(Debug, Deserialize)]
-struct RawTable {
+struct PackEntry {
+    service: String,
+    offset: usize,
+    length: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawHeader {
     source: Value,
-    services: BTreeMap<String, RawService>,
+    services: BTreeMap<String, PackEntry>,
     custom_commands: Vec<String>,
     #[serde(default)]
     xform_special_cases: Vec<(String, String)>,
@@ -91,11 +97,108 @@ pub struct CliService {
     pub operations: BTreeMap<String, CliOperation>,
 }
 
+/// A service whose operations are decoded on first use.
+#[derive(Debug)]
+struct LazyService {
+    service: String,
+    member: &'static [u8],
+    decoded: OnceLock<Option<CliService>>,
+}
+
+impl LazyService {
+    fn get(&self, cli_name: &str) -> Option<&CliService> {
+        self.decoded
+            .get_or_init(|| match decode_service(&self.service, self.member) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    // A corrupt member loses one service, not the table; say which.
+                    eprintln!("aws-engine: the bundled CLI table of {cli_name} is unreadable: {e}");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+/// The CLI's service commands by CLI name, each decoded when first asked for: a process that
+/// runs `aws s3api ...` reads one service's table, not every service's.
+#[derive(Debug)]
+pub struct CliServices {
+    entries: BTreeMap<String, LazyService>,
+}
+
+impl CliServices {
+    pub fn get(&self, cli_name: &str) -> Option<&CliService> {
+        self.entries.get(cli_name).and_then(|e| e.get(cli_name))
+    }
+
+    pub fn contains_key(&self, cli_name: &str) -> bool {
+        self.entries.contains_key(cli_name)
+    }
+
+    /// CLI names, sorted (decodes nothing).
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.entries.keys()
+    }
+
+    /// The botocore name of a CLI service (decodes nothing).
+    pub fn botocore_name(&self, cli_name: &str) -> Option<&str> {
+        self.entries.get(cli_name).map(|e| e.service.as_str())
+    }
+
+    /// `(CLI name, botocore name)` for every service (decodes nothing).
+    pub fn botocore_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .map(|(cli, e)| (cli.as_str(), e.service.as_str()))
+    }
+
+    /// Every service, decoding each (for whole-table work such as building an index).
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &CliService)> {
+        self.entries
+            .iter()
+            .filter_map(|(cli, e)| e.get(cli).map(|s| (cli, s)))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &CliService> {
+        self.iter().map(|(_, s)| s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl std::ops::Index<&str> for CliServices {
+    type Output = CliService;
+
+    /// Panics for an unknown name, like a map's index; use [`CliServices::get`] otherwise.
+    fn index(&self, cli_name: &str) -> &CliService {
+        match self.get(cli_name) {
+            Some(s) => s,
+            None => panic!("no CLI service {cli_name}"),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a CliServices {
+    type Item = (&'a String, &'a CliService);
+    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
 /// The whole table.
 #[derive(Debug)]
 pub struct CliTable {
     pub source: Value,
-    pub services: BTreeMap<String, CliService>,
+    pub services: CliServices,
     /// High-level commands that are not API services (`s3`, `configure`, `history`).
     pub custom_commands: Vec<String>,
     /// Names whose conversion botocore fixes by hand (`CreateCachediSCSIVolume`).
@@ -106,53 +209,75 @@ pub struct CliTable {
     pub paramfile_disabled: Vec<String>,
 }
 
-fn decode() -> Result<CliTable, String> {
+fn gunzip(member: &[u8]) -> Result<Vec<u8>, String> {
     let mut raw = Vec::new();
-    GzDecoder::new(TABLE_GZ)
+    GzDecoder::new(member)
         .read_to_end(&mut raw)
         .map_err(|e| format!("bundled CLI table is not gzip: {e}"))?;
-    let table: RawTable =
-        serde_json::from_slice(&raw).map_err(|e| format!("bundled CLI table: {e}"))?;
-    Ok(CliTable {
-        source: table.source,
-        custom_commands: table.custom_commands,
-        xform_special_cases: table.xform_special_cases.into_iter().collect(),
-        preview_services: table.preview_services,
-        paramfile_disabled: table.paramfile_disabled,
-        services: table
-            .services
+    Ok(raw)
+}
+
+fn decode_service(service: &str, member: &[u8]) -> Result<CliService, String> {
+    let raw: RawService =
+        serde_json::from_slice(&gunzip(member)?).map_err(|e| format!("bundled CLI table: {e}"))?;
+    Ok(CliService {
+        service: service.to_owned(),
+        operations: raw
+            .operations
             .into_iter()
-            .map(|(cli, s)| {
-                let operations = s
-                    .operations
+            .map(|(cli_op, op)| {
+                let args = op
+                    .args
                     .into_iter()
-                    .map(|(cli_op, op)| {
-                        let args = op
-                            .args
-                            .into_iter()
-                            .map(|(a, t)| {
-                                let target = ArgTarget::parse(&t);
-                                (a, target)
-                            })
-                            .collect();
-                        (
-                            cli_op,
-                            CliOperation {
-                                name: op.name,
-                                args,
-                            },
-                        )
+                    .map(|(a, t)| {
+                        let target = ArgTarget::parse(&t);
+                        (a, target)
                     })
                     .collect();
                 (
-                    cli,
-                    CliService {
-                        service: s.service,
-                        operations,
+                    cli_op,
+                    CliOperation {
+                        name: op.name,
+                        args,
                     },
                 )
             })
             .collect(),
+    })
+}
+
+fn decode() -> Result<CliTable, String> {
+    let corrupt = || "bundled CLI table is truncated".to_owned();
+    let len_bytes: [u8; 4] = TABLE_PACK
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let header_len = u32::from_le_bytes(len_bytes) as usize;
+    let header_member = TABLE_PACK.get(4..4 + header_len).ok_or_else(corrupt)?;
+    let body: &'static [u8] = TABLE_PACK.get(4 + header_len..).ok_or_else(corrupt)?;
+    let header: RawHeader = serde_json::from_slice(&gunzip(header_member)?)
+        .map_err(|e| format!("bundled CLI table: {e}"))?;
+    let mut entries = BTreeMap::new();
+    for (cli, entry) in header.services {
+        let member = body
+            .get(entry.offset..entry.offset + entry.length)
+            .ok_or_else(corrupt)?;
+        entries.insert(
+            cli,
+            LazyService {
+                service: entry.service,
+                member,
+                decoded: OnceLock::new(),
+            },
+        );
+    }
+    Ok(CliTable {
+        source: header.source,
+        custom_commands: header.custom_commands,
+        xform_special_cases: header.xform_special_cases.into_iter().collect(),
+        preview_services: header.preview_services,
+        paramfile_disabled: header.paramfile_disabled,
+        services: CliServices { entries },
     })
 }
 

@@ -277,8 +277,10 @@ fn api_service_names(service: &str) -> Vec<String> {
     let names = NAMES.get_or_init(|| {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         if let Ok(table) = cli_table() {
-            for (cli, s) in &table.services {
-                map.entry(s.service.clone()).or_default().push(cli.clone());
+            for (cli, botocore) in table.services.botocore_names() {
+                map.entry(botocore.to_owned())
+                    .or_default()
+                    .push(cli.to_owned());
             }
         }
         // Users write `aws s3 delete-object` for the s3api command: S3's API calls answer to
@@ -304,7 +306,10 @@ fn known_service(name: &str) -> bool {
     };
     table.services.contains_key(name)
         || table.custom_commands.iter().any(|c| c == name)
-        || table.services.values().any(|s| s.service == name)
+        || table
+            .services
+            .botocore_names()
+            .any(|(_, botocore)| botocore == name)
 }
 
 fn closest_service(name: &str) -> Option<String> {

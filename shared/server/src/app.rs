@@ -221,9 +221,21 @@ pub async fn build_api_context(
     let sender =
         aws_engine::execute::ReqwestSender::new(Duration::from_secs(10), Duration::from_secs(60))
             .map_err(|e| StartupError::Api(e.to_string()))?;
+    let credentials = Arc::new(crate::credentials::SdkCredentials::new(sdk.clone()));
+    // Resolve credentials while the server waits for its first request, so the first AWS
+    // call does not pay for the provider chain.
+    {
+        use aws_engine::execute::CredentialSource;
+        let credentials = credentials.clone();
+        tokio::spawn(async move {
+            if let Err(e) = credentials.keys().await {
+                tracing::info!(error = %e, "no AWS credentials yet");
+            }
+        });
+    }
     let executor = aws_engine::execute::Executor::new(
         Arc::new(sender),
-        Arc::new(crate::credentials::SdkCredentials::new(sdk.clone())),
+        credentials,
         Arc::new(|name: &str| std::env::var(name).ok()),
     );
     let files = match &settings.work_dir {
