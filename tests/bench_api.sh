@@ -76,6 +76,18 @@ done
 for command in "aws sqs list-queues" "aws iam list-roles"; do
     run "aws-mcp first call of a process: $command" aws___call_aws "{\"cli_command\":\"$command\"}" 1 "$bin" stdio
 done
+# moto's own first answer per service (a fresh moto_server, as the server's test below
+# also meets it fresh): what a first call costs before this server adds anything.
+"$tools/python" - <<'PY'
+import time, boto3
+for service, op in [("sqs", "list_queues"), ("iam", "list_roles"), ("kms", "list_keys"),
+                    ("sns", "list_topics"), ("ec2", "describe_vpcs"), ("lambda", "list_functions")]:
+    client = boto3.client(service)
+    getattr(client, "_make_api_call")  # built before timing
+    t = time.perf_counter(); getattr(client, op)(); first = (time.perf_counter() - t) * 1000
+    t = time.perf_counter(); getattr(client, op)(); second = (time.perf_counter() - t) * 1000
+    print(f"{'floor first call: ' + service + ' ' + op:<52} first {first:.1f} ms, second {second:.1f} ms")
+PY
 # First call on a service a running server has not used yet (its model and CLI table are
 # decoded then), after one call to another service.
 "$tools/python" - "$bench" "$bin" <<'PY'
