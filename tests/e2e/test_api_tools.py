@@ -639,3 +639,17 @@ def test_progress_notifications_follow_a_batch(moto_url):
     assert not r.isError
     assert [p for p, _, _ in seen] == [1, 2, 3]
     assert all(t == 3 for _, t, _ in seen)
+
+
+def test_profile_selects_named_credentials_locally(moto_url, tmp_path):
+    (tmp_path / "credentials").write_text("[dev]\naws_access_key_id = devkey\naws_secret_access_key = devsecret\n")
+    (tmp_path / "config").write_text("[profile dev]\nregion = us-east-1\n")
+    r = results_of(moto_url, [[
+        "aws sts get-caller-identity --profile dev",
+        "aws s3 ls --profile dev",
+        "aws sts get-caller-identity --profile nosuch",
+        "aws sts get-caller-identity --prof dev",
+    ]], AWS_SHARED_CREDENTIALS_FILE=tmp_path / "credentials", AWS_CONFIG_FILE=tmp_path / "config")[0]
+    assert r[0]["status"] == "success" and r[1]["status"] == "success"
+    assert r[2]["status"] == "error" and "profile nosuch" in r[2]["error"]["message"]
+    assert r[3]["status"] == "error" and "--profile dev" in r[3]["error"]["message"]

@@ -50,6 +50,13 @@ pub trait HttpSender: Send + Sync {
 #[async_trait]
 pub trait CredentialSource: Send + Sync {
     async fn keys(&self) -> Result<SigningKeys, CredentialError>;
+
+    /// The keys of a named profile (`--profile`), where profiles exist.
+    fn for_profile(&self, profile: &str) -> Result<Arc<dyn CredentialSource>, CredentialError> {
+        Err(CredentialError(format!(
+            "--profile {profile} cannot be used here: this server signs with its own credentials (remove --profile)"
+        )))
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -255,6 +262,18 @@ impl Executor {
             retry: RetryPolicy::default(),
             user_agent: format!("aws-mcp/{}", env!("CARGO_PKG_VERSION")),
         }
+    }
+
+    /// The same executor signing with a named profile's credentials.
+    pub fn with_profile(&self, profile: &str) -> Result<Self, CallError> {
+        let credentials = self
+            .credentials
+            .for_profile(profile)
+            .map_err(|e| CallError::Validation(e.0))?;
+        Ok(Self {
+            credentials,
+            ..self.clone()
+        })
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {

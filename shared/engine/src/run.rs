@@ -226,14 +226,36 @@ impl Runner {
         settings: &RunSettings,
         gate: &dyn CallGate,
     ) -> Result<CommandOutcome, RunError> {
+        let words = crate::command::shell_words(line)?;
+        if let Some(profile) = profile_option(&words) {
+            let runner = Runner {
+                executor: self
+                    .executor
+                    .with_profile(&profile)
+                    .map_err(RunError::from)?,
+                files: self.files.clone(),
+                staging: self.staging.clone(),
+            };
+            return Box::pin(runner.run_with_files(line, &words, settings, gate)).await;
+        }
+        self.run_with_files(line, &words, settings, gate).await
+    }
+
+    /// Runs a command, staging its local files first where the server has none.
+    async fn run_with_files(
+        &self,
+        line: &str,
+        words: &[String],
+        settings: &RunSettings,
+        gate: &dyn CallGate,
+    ) -> Result<CommandOutcome, RunError> {
         let (Some(staging), Some(owner), LocalFiles::Refused(_)) =
             (&self.staging, &settings.owner, &self.files)
         else {
             return self.run_here(line, settings, gate).await;
         };
-        let words = crate::command::shell_words(line)?;
-        let names = crate::staging::local_references(&words);
-        let writes_files = crate::staging::may_write_files(line, &words);
+        let names = crate::staging::local_references(words);
+        let writes_files = crate::staging::may_write_files(line, words);
         if names.is_empty() && !writes_files {
             return self.run_here(line, settings, gate).await;
         }
@@ -280,6 +302,14 @@ impl Runner {
             }
             other => other?,
         };
+        if let Some(profile) = &parsed.globals.profile {
+            let words = crate::command::shell_words(line)?;
+            if profile_option(&words).as_ref() != Some(profile) {
+                return Err(RunError::validation(format!(
+                    "write the option in full, as --profile {profile}"
+                )));
+            }
+        }
         if parsed.help {
             return help(&parsed);
         }
@@ -600,6 +630,17 @@ impl Runner {
             .await?;
         Ok(presigned.url)
     }
+}
+
+/// `--profile NAME` / `--profile=NAME` among a command's words.
+fn profile_option(words: &[String]) -> Option<String> {
+    words.iter().enumerate().find_map(|(i, w)| {
+        if w == "--profile" {
+            words.get(i + 1).cloned()
+        } else {
+            w.strip_prefix("--profile=").map(str::to_owned)
+        }
+    })
 }
 
 /// Whether a command line only reads (safe to run again from the start). Unparsable

@@ -221,7 +221,10 @@ pub async fn build_api_context(
     let sender =
         aws_engine::execute::ReqwestSender::new(Duration::from_secs(10), Duration::from_secs(60))
             .map_err(|e| StartupError::Api(e.to_string()))?;
-    let credentials = Arc::new(crate::credentials::SdkCredentials::new(sdk.clone()));
+    let credentials = Arc::new(crate::credentials::SdkCredentials::new(
+        sdk.clone(),
+        mode != Mode::Lambda,
+    ));
     // Resolve credentials while the server waits for its first request, so the first AWS
     // call does not pay for the provider chain.
     {
