@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Serve MCP over stdin/stdout (for MCP clients that start the server themselves).
     Stdio {
-        /// Tool groups to serve, comma-separated (default: all).
+        /// Tool groups to serve, comma-separated: knowledge, api, presign, tasks (default: all).
         #[arg(long, default_value = "")]
         groups: String,
     },
@@ -31,7 +31,7 @@ enum Command {
         /// Address to listen on; keep it on loopback unless you put authentication in front.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Tool groups to serve, comma-separated (default: all).
+        /// Tool groups to serve, comma-separated: knowledge, api, presign, tasks (default: all).
         #[arg(long, default_value = "")]
         groups: String,
     },
