@@ -226,8 +226,17 @@ pub async fn build_api_context(
         mode != Mode::Lambda,
     ));
     // Resolve credentials while the server waits for its first request, so the first AWS
-    // call does not pay for the provider chain.
-    {
+    // call does not pay for the provider chain; only where credentials are configured, so a
+    // laptop with no account never probes the instance metadata service at start.
+    let configured = mode == Mode::Lambda
+        || [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        ]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if configured {
         use aws_engine::execute::CredentialSource;
         let credentials = credentials.clone();
         tokio::spawn(async move {
