@@ -4,9 +4,15 @@
 Writes into shared/models/data/:
   services.pack      every service's newest model, one gzip member per service, concatenated;
                      each member is JSON {"model": service-2, "paginators": {...}, "waiters": {...}}
+                     with every `documentation` taken out (requests never need it, and it is
+                     most of a large model: decoding stays fast and small)
+  docs.pack          that documentation, one gzip member per service: {"documentation",
+                     "operations": {op: html}, "shapes": {shape: {"documentation", "members":
+                     {member: html}}}}, empty entries left out
   index.json.gz      {"source", "services": [{service_name, api_version, uid, service_id,
                      endpoint_prefix, full_name, abbreviation, protocol, protocols,
-                     signing_name, global_endpoint?, offset, length, operations: [...]}]}
+                     signing_name, global_endpoint?, offset, length, docs_offset,
+                     docs_length, operations: [...]}]}
   api_docs.json.gz   {"source", "operations": [[service_index, operation, plain-text docs]]}
                      (HTML stripped, cut at MAX_DOC_CHARS): the offline API-reference corpus.
   NOTICE             botocore's notice; the data is Apache-2.0.
@@ -80,6 +86,39 @@ def plain(doc: str) -> str:
     return SPACE.sub(" ", html.unescape(text)).strip()
 
 
+def split_documentation(model: dict) -> dict:
+    """Removes every `documentation` from `model` and returns it, keyed by where it was."""
+    def take(node: dict) -> str:
+        return node.pop("documentation", "") or ""
+
+    docs = {"documentation": take(model), "operations": {}, "shapes": {}}
+    for name, op in model.get("operations", {}).items():
+        for key in ("input", "output"):
+            if isinstance(op.get(key), dict):
+                take(op[key])
+        for ref in op.get("errors", []):
+            take(ref)
+        text = take(op)
+        if text:
+            docs["operations"][name] = text
+    for name, shape in model.get("shapes", {}).items():
+        for key in ("member", "key", "value"):
+            if isinstance(shape.get(key), dict):
+                take(shape[key])
+        members = {}
+        for member_name, ref in shape.get("members", {}).items():
+            text = take(ref)
+            if text:
+                members[member_name] = text
+        text = take(shape)
+        if text or members:
+            entry = {"members": members} if members else {}
+            if text:
+                entry["documentation"] = text
+            docs["shapes"][name] = entry
+    return docs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--allow-version-mismatch", action="store_true")
@@ -96,6 +135,7 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     pack = bytearray()
+    docs_pack = bytearray()
     services = []
     docs = []
     for service_dir in sorted(p for p in data.iterdir() if p.is_dir()):
@@ -107,10 +147,13 @@ def main() -> int:
         model = load_with_extras(newest / "service-2.json")
         paginators = (load_with_extras(newest / "paginators-1.json") or {}).get("pagination", {})
         waiters = (load_json(newest / "waiters-2.json") or {}).get("waiters", {})
+        for name in sorted(model["operations"]):
+            text = plain(model["operations"][name].get("documentation", ""))
+            docs.append([len(services), name, text[:MAX_DOC_CHARS]])
+        docs_member = gz(dumps(split_documentation(model)))
         # Model order is kept: serialisers emit members in the order the model lists them.
         member = gz(dumps({"model": model, "paginators": paginators, "waiters": waiters}, sort_keys=False))
         meta = model["metadata"]
-        index = len(services)
         entry = {
             "service_name": service_dir.name,
             "api_version": meta.get("apiVersion", newest.name),
@@ -125,15 +168,16 @@ def main() -> int:
             "global_endpoint": meta.get("globalEndpoint"),
             "offset": len(pack),
             "length": len(member),
+            "docs_offset": len(docs_pack),
+            "docs_length": len(docs_member),
             "operations": sorted(model["operations"]),
         }
         services.append(entry)
         pack += member
-        for name in sorted(model["operations"]):
-            text = plain(model["operations"][name].get("documentation", ""))
-            docs.append([index, name, text[:MAX_DOC_CHARS]])
+        docs_pack += docs_member
 
     (OUT / "services.pack").write_bytes(bytes(pack))
+    (OUT / "docs.pack").write_bytes(bytes(docs_pack))
     (OUT / "index.json.gz").write_bytes(gz(dumps({"source": source, "services": services})))
     (OUT / "api_docs.json.gz").write_bytes(gz(dumps({"source": source, "operations": docs})))
     notice = (Path(botocore.__file__).parent.parent / f"botocore-{botocore.__version__}.dist-info" / "NOTICE")
@@ -142,7 +186,8 @@ def main() -> int:
     (OUT / "NOTICE").write_text(header + (notice.read_text() if notice.exists() else
                                           "botocore\nCopyright 2012-2024 Amazon.com, Inc. or its affiliates. All Rights Reserved.\n"))
     ops = sum(len(s["operations"]) for s in services)
-    print(f"{len(services)} services, {ops} operations; services.pack {len(pack) / 1e6:.1f} MB")
+    print(f"{len(services)} services, {ops} operations; services.pack {len(pack) / 1e6:.1f} MB, "
+          f"docs.pack {len(docs_pack) / 1e6:.1f} MB")
     return 0
 
 

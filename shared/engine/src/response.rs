@@ -1539,7 +1539,6 @@ mod tests {
             metadata,
             operations: BTreeMap::from([("Op".into(), op.clone())]),
             shapes,
-            documentation: None,
             paginators: BTreeMap::new(),
             waiters: BTreeMap::new(),
         };

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use aws_models::{ServiceModel, models};
+use aws_models::{ServiceDocs, ServiceModel, models};
 use serde_json::{Map, Value};
 
 use crate::command::{CommandError, ParsedCommand, parse_command};
@@ -503,7 +503,9 @@ fn help(parsed: &ParsedCommand) -> Result<CommandOutcome, RunError> {
     let model = models()
         .service(&parsed.service)
         .map_err(|e| RunError::validation(e.to_string()))?;
-    let text = help_text(&model, parsed).unwrap_or_default();
+    // Without documentation the page still lists the parameters.
+    let docs = models().docs(&parsed.service).unwrap_or_default();
+    let text = help_text(&model, &docs, parsed).unwrap_or_default();
     Ok(CommandOutcome {
         service: parsed.service.clone(),
         operation: parsed.operation.clone(),
@@ -516,18 +518,21 @@ fn help(parsed: &ParsedCommand) -> Result<CommandOutcome, RunError> {
     })
 }
 
-fn help_text(model: &ServiceModel, parsed: &ParsedCommand) -> Option<String> {
+fn help_text(model: &ServiceModel, docs: &ServiceDocs, parsed: &ParsedCommand) -> Option<String> {
     let op = model.operation(&parsed.operation)?;
     let mut out = format!(
         "aws {} {}\n\n{}\n",
         parsed.cli_service,
         parsed.cli_operation,
-        plain_text(op.documentation.as_deref().unwrap_or("(no description)"))
+        plain_text(docs.operation(&op.name).unwrap_or("(no description)"))
     );
-    let input = op.input.as_ref().and_then(|r| model.shape(&r.shape));
+    let input = op
+        .input
+        .as_ref()
+        .and_then(|r| Some((r.shape.as_str(), model.shape(&r.shape)?)));
     out.push_str("\nParameters:\n");
     match input {
-        Some(shape) if !shape.members.is_empty() => {
+        Some((input_name, shape)) if !shape.members.is_empty() => {
             for (name, member) in &shape.members {
                 let target = model.shape(&member.shape);
                 let kind = target.map(|s| s.kind.as_str()).unwrap_or("string");
@@ -536,10 +541,8 @@ fn help_text(model: &ServiceModel, parsed: &ParsedCommand) -> Option<String> {
                 } else {
                     ""
                 };
-                let doc = member
-                    .documentation
-                    .as_deref()
-                    .or(target.and_then(|t| t.documentation.as_deref()))
+                let doc = docs
+                    .member(input_name, name, &member.shape)
                     .map(plain_text)
                     .map(|d| first_sentence(&d))
                     .unwrap_or_default();
@@ -692,9 +695,19 @@ mod tests {
     fn help_text_names_parameters() {
         let parsed = parse_command("aws dynamodb get-item help").expect("parses");
         let model = models().service("dynamodb").expect("model");
-        let text = help_text(&model, &parsed).expect("help");
+        let docs = models().docs("dynamodb").expect("docs");
+        let text = help_text(&model, &docs, &parsed).expect("help");
         assert!(text.contains("--table-name (string) (required)"), "{text}");
         assert!(text.contains("--key (map) (required)"), "{text}");
+        // The operation's description and each parameter's first sentence come from the
+        // documentation pack.
+        assert!(text.contains("The GetItem operation returns"), "{text}");
+        assert!(
+            text.contains("--table-name (string) (required): The name of the table"),
+            "{text}"
+        );
+        let without_docs = help_text(&model, &ServiceDocs::default(), &parsed).expect("help");
+        assert!(without_docs.contains("(no description)"), "{without_docs}");
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //!
 //! `data/` is produced by `infra/scripts/generate_models.py` from a pinned botocore: an
 //! index of every service (names, protocol, operations) that is cheap to load, a pack of
-//! gzip members (one per service: model, paginators, waiters), and a plain-text corpus of
-//! every operation's documentation for offline search. This crate only reads models; it
+//! gzip members (one per service: model without documentation, paginators, waiters), a
+//! second pack with each service's documentation (decoded only for help and reference
+//! pages), and a plain-text corpus of every operation's documentation for offline search. This crate only reads models; it
 //! does not parse command lines or build requests.
 //!
 //! Central types: [`ModelIndex`] (what exists), [`ServiceModel`] (one service's shapes and
-//! operations), [`models()`] (the process-wide lazy store).
+//! operations), [`ServiceDocs`] (its documentation), [`models()`] (the process-wide lazy
+//! store).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -21,6 +23,7 @@ use serde_json::Value;
 
 static INDEX_GZ: &[u8] = include_bytes!("../data/index.json.gz");
 static PACK: &[u8] = include_bytes!("../data/services.pack");
+static DOCS_PACK: &[u8] = include_bytes!("../data/docs.pack");
 static API_DOCS_GZ: &[u8] = include_bytes!("../data/api_docs.json.gz");
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -50,6 +53,8 @@ pub struct ServiceEntry {
     pub global_endpoint: Option<String>,
     offset: usize,
     length: usize,
+    docs_offset: usize,
+    docs_length: usize,
     pub operations: Vec<String>,
 }
 
@@ -114,7 +119,6 @@ impl ModelIndex {
 #[serde(rename_all = "camelCase")]
 pub struct ShapeRef {
     pub shape: String,
-    pub documentation: Option<String>,
     /// `header`, `headers`, `uri`, `querystring`, `statusCode` for HTTP-binding protocols.
     pub location: Option<String>,
     pub location_name: Option<String>,
@@ -168,7 +172,6 @@ pub struct Shape {
     #[serde(default)]
     pub exception: bool,
     pub error: Option<Value>,
-    pub documentation: Option<String>,
     #[serde(default)]
     pub union: bool,
     #[serde(default)]
@@ -208,7 +211,6 @@ pub struct Operation {
     pub output: Option<ShapeRef>,
     #[serde(default)]
     pub errors: Vec<ShapeRef>,
-    pub documentation: Option<String>,
     #[serde(default)]
     pub deprecated: bool,
     /// `{"hostPrefix": ...}` when the operation adds a host prefix.
@@ -258,7 +260,6 @@ struct RawModel {
     operations: BTreeMap<String, Operation>,
     #[serde(default)]
     shapes: BTreeMap<String, Shape>,
-    documentation: Option<String>,
 }
 
 /// One service: its metadata, operations, shapes, paginators and waiters.
@@ -268,7 +269,6 @@ pub struct ServiceModel {
     pub metadata: Metadata,
     pub operations: BTreeMap<String, Operation>,
     pub shapes: BTreeMap<String, Shape>,
-    pub documentation: Option<String>,
     pub paginators: BTreeMap<String, Value>,
     pub waiters: BTreeMap<String, Value>,
 }
@@ -284,7 +284,15 @@ impl ServiceModel {
 }
 
 fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, ModelError> {
-    let mut out = Vec::with_capacity(bytes.len() * 8);
+    // A gzip member ends with its uncompressed size (mod 2^32): allocating exactly that
+    // avoids the doubling of a growing buffer, which shows in the peak memory of a first call.
+    let size = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bytes.get(at..))
+        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
+        .map_or(0, |tail| u32::from_le_bytes(tail) as usize);
+    let mut out = Vec::with_capacity(size.min(256 << 20));
     GzDecoder::new(bytes)
         .read_to_end(&mut out)
         .map_err(|e| ModelError::Corrupt(e.to_string()))?;
@@ -335,20 +343,16 @@ impl Models {
     }
 
     /// The model of a service by botocore name, decoded on first use and kept.
+    ///
+    /// Documentation is bundled apart (it is most of a large model's size and requests never
+    /// need it); [`Models::docs`] decodes it on demand.
     pub fn service(&self, service_name: &str) -> Result<Arc<ServiceModel>, ModelError> {
         if let Ok(loaded) = self.loaded.lock()
             && let Some(m) = loaded.get(service_name)
         {
             return Ok(m.clone());
         }
-        let entry = self
-            .index()?
-            .service(service_name)
-            .ok_or_else(|| ModelError::UnknownService(service_name.to_owned()))?;
-        let member = PACK
-            .get(entry.offset..entry.offset + entry.length)
-            .ok_or_else(|| ModelError::Corrupt(format!("{service_name}: outside the pack")))?;
-        let raw = gunzip(member)?;
+        let raw = self.pack_member(service_name, false)?;
         let file: ModelFile = serde_json::from_slice(&raw)
             .map_err(|e| ModelError::Corrupt(format!("{service_name}: {e}")))?;
         let model = Arc::new(ServiceModel {
@@ -356,7 +360,6 @@ impl Models {
             metadata: file.model.metadata,
             operations: file.model.operations,
             shapes: file.model.shapes,
-            documentation: file.model.documentation,
             paginators: file.paginators,
             waiters: file.waiters,
         });
@@ -364,6 +367,105 @@ impl Models {
             loaded.insert(service_name.to_owned(), model.clone());
         }
         Ok(model)
+    }
+
+    /// The documentation of a service's operations and shapes, decoded afresh on each call
+    /// (help pages and reference pages are rare; keeping it would double a model's memory).
+    pub fn docs(&self, service_name: &str) -> Result<ServiceDocs, ModelError> {
+        let raw = self.pack_member(service_name, true)?;
+        let file: DocsFile = serde_json::from_slice(&raw)
+            .map_err(|e| ModelError::Corrupt(format!("{service_name} documentation: {e}")))?;
+        Ok(ServiceDocs::from(file))
+    }
+
+    /// A service's uncompressed member of the model pack or of the documentation pack.
+    fn pack_member(&self, service_name: &str, docs: bool) -> Result<Vec<u8>, ModelError> {
+        let entry = self
+            .index()?
+            .service(service_name)
+            .ok_or_else(|| ModelError::UnknownService(service_name.to_owned()))?;
+        let (pack, offset, length) = if docs {
+            (DOCS_PACK, entry.docs_offset, entry.docs_length)
+        } else {
+            (PACK, entry.offset, entry.length)
+        };
+        let member = pack
+            .get(offset..offset + length)
+            .ok_or_else(|| ModelError::Corrupt(format!("{service_name}: outside the pack")))?;
+        gunzip(member)
+    }
+}
+
+/// The documentation (HTML, as the models carry it) of one service.
+#[derive(Debug, Default)]
+pub struct ServiceDocs {
+    /// The service's own description.
+    pub service: Option<String>,
+    operations: HashMap<String, String>,
+    shapes: HashMap<String, ShapeDocs>,
+}
+
+#[derive(Debug, Default)]
+struct ShapeDocs {
+    documentation: Option<String>,
+    members: HashMap<String, String>,
+}
+
+impl ServiceDocs {
+    pub fn operation(&self, operation: &str) -> Option<&str> {
+        self.operations.get(operation).map(String::as_str)
+    }
+
+    pub fn shape(&self, shape: &str) -> Option<&str> {
+        self.shapes.get(shape)?.documentation.as_deref()
+    }
+
+    /// A structure member's documentation or, where the member has none, that of the shape
+    /// it refers to.
+    pub fn member(&self, structure: &str, member: &str, target: &str) -> Option<&str> {
+        self.shapes
+            .get(structure)
+            .and_then(|s| s.members.get(member))
+            .map(String::as_str)
+            .or_else(|| self.shape(target))
+    }
+}
+
+/// A member of the documentation pack (empty entries are left out by the generator).
+#[derive(Deserialize)]
+struct DocsFile {
+    documentation: Option<String>,
+    #[serde(default)]
+    operations: HashMap<String, String>,
+    #[serde(default)]
+    shapes: HashMap<String, DocumentedShape>,
+}
+
+#[derive(Deserialize)]
+struct DocumentedShape {
+    documentation: Option<String>,
+    #[serde(default)]
+    members: HashMap<String, String>,
+}
+
+impl From<DocsFile> for ServiceDocs {
+    fn from(file: DocsFile) -> Self {
+        let shapes = file
+            .shapes
+            .into_iter()
+            .map(|(name, shape)| {
+                let docs = ShapeDocs {
+                    documentation: shape.documentation,
+                    members: shape.members,
+                };
+                (name, docs)
+            })
+            .collect();
+        Self {
+            service: file.documentation.filter(|d| !d.is_empty()),
+            operations: file.operations,
+            shapes,
+        }
     }
 }
 
@@ -444,6 +546,23 @@ mod tests {
             &m,
             &models().service("dynamodb").expect("again")
         ));
+        let docs = models().docs("dynamodb").expect("docs");
+        assert!(docs.operation("PutItem").is_some_and(|d| d.contains("<p>")));
+        assert!(docs.service.is_some());
+        let table_name = docs
+            .member("PutItemInput", "TableName", "TableArn")
+            .expect("member docs");
+        assert!(table_name.contains("table"), "{table_name}");
+        // A member without documentation of its own falls back to its target shape's.
+        assert_eq!(
+            docs.member("PutItemInput", "NoSuchMember", "AttributeValue"),
+            docs.shape("AttributeValue")
+        );
+        assert!(docs.shape("AttributeValue").is_some());
+        assert_eq!(
+            docs.member("PutItemInput", "NoSuchMember", "NoSuchShape"),
+            None
+        );
         assert!(matches!(
             models().service("nope"),
             Err(ModelError::UnknownService(_))

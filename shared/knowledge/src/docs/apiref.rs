@@ -1,7 +1,7 @@
 //! The API reference offline: which operation a reference URL names, its page rendered
 //! from the service model, and its related operations.
 
-use aws_models::{ModelIndex, ServiceEntry, ServiceModel, Shape, models};
+use aws_models::{ModelIndex, ServiceDocs, ServiceEntry, ServiceModel, Shape, models};
 use url::Url;
 
 /// An operation an API-reference URL points at.
@@ -113,8 +113,14 @@ fn constraints(shape: &Shape) -> Vec<String> {
     out
 }
 
-fn members_section(out: &mut String, model: &ServiceModel, shape_name: Option<&str>, empty: &str) {
-    let Some(shape) = shape_name.and_then(|n| model.shape(n)) else {
+fn members_section(
+    out: &mut String,
+    model: &ServiceModel,
+    docs: &ServiceDocs,
+    shape_name: Option<&str>,
+    empty: &str,
+) {
+    let Some((shape_name, shape)) = shape_name.and_then(|n| Some((n, model.shape(n)?))) else {
         out.push_str(empty);
         out.push_str("\n\n");
         return;
@@ -134,11 +140,7 @@ fn members_section(out: &mut String, model: &ServiceModel, shape_name: Option<&s
             "- **{name}** ({}, {required})",
             type_name(model, &member.shape)
         ));
-        if let Some(doc) = member.documentation.as_deref().or_else(|| {
-            model
-                .shape(&member.shape)
-                .and_then(|s| s.documentation.as_deref())
-        }) {
+        if let Some(doc) = docs.member(shape_name, name, &member.shape) {
             let doc = html_to_md(doc).replace('\n', " ");
             out.push_str(": ");
             out.push_str(doc.trim());
@@ -157,6 +159,7 @@ fn members_section(out: &mut String, model: &ServiceModel, shape_name: Option<&s
 /// The operation's reference page as markdown.
 pub fn render(page: &ApiPage, why_offline: &str) -> Result<String, String> {
     let model = models().service(&page.service).map_err(|e| e.to_string())?;
+    let docs = models().docs(&page.service).map_err(|e| e.to_string())?;
     let op = model
         .operation(&page.operation)
         .ok_or_else(|| format!("{} has no operation {}", page.service, page.operation))?;
@@ -179,7 +182,7 @@ pub fn render(page: &ApiPage, why_offline: &str) -> Result<String, String> {
         "# {}\n\n*{full_name} API reference. Rendered offline from the service model (botocore {version}) because {why_offline}; the published page may have more examples.*\n\n",
         page.operation
     );
-    if let Some(doc) = &op.documentation {
+    if let Some(doc) = docs.operation(&page.operation) {
         out.push_str(&html_to_md(doc));
         out.push_str("\n\n");
     }
@@ -193,6 +196,7 @@ pub fn render(page: &ApiPage, why_offline: &str) -> Result<String, String> {
     members_section(
         &mut out,
         &model,
+        &docs,
         op.input.as_ref().map(|r| r.shape.as_str()),
         "The request has no parameters.",
     );
@@ -200,6 +204,7 @@ pub fn render(page: &ApiPage, why_offline: &str) -> Result<String, String> {
     members_section(
         &mut out,
         &model,
+        &docs,
         op.output.as_ref().map(|r| r.shape.as_str()),
         "The response has no body elements.",
     );
@@ -216,11 +221,7 @@ pub fn render(page: &ApiPage, why_offline: &str) -> Result<String, String> {
             .map(|c| format!(" (HTTP {c})"))
             .unwrap_or_default();
         out.push_str(&format!("- **{}**{status}", err.shape));
-        if let Some(doc) = err
-            .documentation
-            .as_deref()
-            .or(shape.and_then(|s| s.documentation.as_deref()))
-        {
+        if let Some(doc) = docs.shape(&err.shape) {
             out.push_str(": ");
             out.push_str(html_to_md(doc).replace('\n', " ").trim());
         }
