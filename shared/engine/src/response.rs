@@ -1534,14 +1534,12 @@ mod tests {
         .expect("operation");
         let metadata =
             serde_json::from_value(serde_json::json!({"protocol": protocol})).expect("metadata");
-        let m = ServiceModel {
-            service_name: "test".into(),
+        let m = ServiceModel::from_parts(
+            "test",
             metadata,
-            operations: BTreeMap::from([("Op".into(), op.clone())]),
+            BTreeMap::from([("Op".into(), op.clone())]),
             shapes,
-            paginators: BTreeMap::new(),
-            waiters: BTreeMap::new(),
-        };
+        );
         (m, op)
     }
 

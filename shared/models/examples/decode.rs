@@ -34,7 +34,7 @@ fn main() {
         match models.service(service) {
             Ok(m) => println!(
                 "{service}: {} shapes in {:.1} ms, +{} kB",
-                m.shapes.len(),
+                m.shape_names().count(),
                 ms(started),
                 rss_kb().saturating_sub(before)
             ),

@@ -14,12 +14,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use flate2::read::GzDecoder;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 static INDEX_GZ: &[u8] = include_bytes!("../data/index.json.gz");
 static PACK: &[u8] = include_bytes!("../data/services.pack");
@@ -244,22 +246,24 @@ pub struct Metadata {
     pub aws_query_compatible: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
-struct ModelFile {
-    model: RawModel,
+/// A service's pack member, with each shape left as raw JSON until it is asked for.
+#[derive(Deserialize)]
+struct ModelFile<'a> {
+    #[serde(borrow)]
+    model: RawModel<'a>,
     #[serde(default)]
     paginators: BTreeMap<String, Value>,
     #[serde(default)]
     waiters: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Deserialize)]
-struct RawModel {
+#[derive(Deserialize)]
+struct RawModel<'a> {
     metadata: Metadata,
     #[serde(default)]
     operations: BTreeMap<String, Operation>,
-    #[serde(default)]
-    shapes: BTreeMap<String, Shape>,
+    #[serde(default, borrow)]
+    shapes: HashMap<String, &'a RawValue>,
 }
 
 /// One service: its metadata, operations, shapes, paginators and waiters.
@@ -268,14 +272,110 @@ pub struct ServiceModel {
     pub service_name: String,
     pub metadata: Metadata,
     pub operations: BTreeMap<String, Operation>,
-    pub shapes: BTreeMap<String, Shape>,
+    shapes: Shapes,
     pub paginators: BTreeMap<String, Value>,
     pub waiters: BTreeMap<String, Value>,
 }
 
+/// A service's shapes, each decoded from the model's JSON the first time it is asked for: a
+/// request touches a few dozen of the thousands a large model has (EC2: 4,000), and decoding
+/// them all would cost a first call tens of milliseconds and the process ten megabytes.
+struct Shapes {
+    json: String,
+    by_name: HashMap<String, LazyShape>,
+}
+
+struct LazyShape {
+    /// Where the shape's JSON is in `Shapes::json` (empty for shapes given decoded).
+    span: Range<usize>,
+    decoded: OnceLock<Option<Box<Shape>>>,
+}
+
+impl std::fmt::Debug for Shapes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shapes")
+            .field("count", &self.by_name.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl ServiceModel {
+    /// A model built from parts already decoded (tests, hand-made models).
+    pub fn from_parts(
+        service_name: impl Into<String>,
+        metadata: Metadata,
+        operations: BTreeMap<String, Operation>,
+        shapes: BTreeMap<String, Shape>,
+    ) -> Self {
+        let by_name = shapes
+            .into_iter()
+            .map(|(name, shape)| {
+                let lazy = LazyShape {
+                    span: 0..0,
+                    decoded: OnceLock::from(Some(Box::new(shape))),
+                };
+                (name, lazy)
+            })
+            .collect();
+        Self {
+            service_name: service_name.into(),
+            metadata,
+            operations,
+            shapes: Shapes {
+                json: String::new(),
+                by_name,
+            },
+            paginators: BTreeMap::new(),
+            waiters: BTreeMap::new(),
+        }
+    }
+
+    /// Decodes a pack member, leaving the shapes for [`ServiceModel::shape`].
+    fn decode(service_name: &str, json: String) -> Result<Self, ModelError> {
+        let file: ModelFile = serde_json::from_str(&json)
+            .map_err(|e| ModelError::Corrupt(format!("{service_name}: {e}")))?;
+        let base = json.as_ptr() as usize;
+        let by_name = file
+            .model
+            .shapes
+            .into_iter()
+            .map(|(name, raw)| {
+                // The raw value borrows from `json`, so its address is inside it.
+                let start = (raw.get().as_ptr() as usize).saturating_sub(base);
+                let lazy = LazyShape {
+                    span: start..start + raw.get().len(),
+                    decoded: OnceLock::new(),
+                };
+                (name, lazy)
+            })
+            .collect();
+        let metadata = file.model.metadata;
+        let operations = file.model.operations;
+        let (paginators, waiters) = (file.paginators, file.waiters);
+        Ok(Self {
+            service_name: service_name.to_owned(),
+            metadata,
+            operations,
+            shapes: Shapes { json, by_name },
+            paginators,
+            waiters,
+        })
+    }
+
+    /// A shape by name, decoded on first use (`None` for a name the model does not have).
     pub fn shape(&self, name: &str) -> Option<&Shape> {
-        self.shapes.get(name)
+        let lazy = self.shapes.by_name.get(name)?;
+        lazy.decoded
+            .get_or_init(|| {
+                let json = self.shapes.json.get(lazy.span.clone())?;
+                serde_json::from_str(json).ok().map(Box::new)
+            })
+            .as_deref()
+    }
+
+    /// Every shape's name, in no particular order.
+    pub fn shape_names(&self) -> impl Iterator<Item = &str> {
+        self.shapes.by_name.keys().map(String::as_str)
     }
 
     pub fn operation(&self, name: &str) -> Option<&Operation> {
@@ -353,16 +453,9 @@ impl Models {
             return Ok(m.clone());
         }
         let raw = self.pack_member(service_name, false)?;
-        let file: ModelFile = serde_json::from_slice(&raw)
+        let json = String::from_utf8(raw)
             .map_err(|e| ModelError::Corrupt(format!("{service_name}: {e}")))?;
-        let model = Arc::new(ServiceModel {
-            service_name: service_name.to_owned(),
-            metadata: file.model.metadata,
-            operations: file.model.operations,
-            shapes: file.model.shapes,
-            paginators: file.paginators,
-            waiters: file.waiters,
-        });
+        let model = Arc::new(ServiceModel::decode(service_name, json)?);
         if let Ok(mut loaded) = self.loaded.lock() {
             loaded.insert(service_name.to_owned(), model.clone());
         }
@@ -575,6 +668,10 @@ mod tests {
         for s in &index.services {
             let m = models().service(&s.service_name).expect("decodes");
             assert_eq!(m.operations.len(), s.operations.len(), "{}", s.service_name);
+            // Shapes decode on demand: each one must.
+            for name in m.shape_names() {
+                assert!(m.shape(name).is_some(), "{}: shape {name}", s.service_name);
+            }
         }
         assert_eq!(api_docs().expect("docs").len(), index.operation_count());
     }
