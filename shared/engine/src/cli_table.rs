@@ -153,7 +153,25 @@ impl CliServices {
             .map(|(cli, e)| (cli.as_str(), e.service.as_str()))
     }
 
-    /// Every service, decoding each (for whole-table work such as building an index).
+    /// Calls `visit` with every service: the ones already decoded as they are, the others
+    /// decoded for the call and dropped after it, so whole-table work (building an index)
+    /// does not keep every service's table in memory.
+    pub fn for_each_transient<'a>(&'a self, mut visit: impl FnMut(&'a str, &CliService)) {
+        for (cli, e) in &self.entries {
+            if let Some(Some(kept)) = e.decoded.get() {
+                visit(cli, kept);
+                continue;
+            }
+            match decode_service(&e.service, e.member) {
+                Ok(service) => visit(cli, &service),
+                Err(err) => {
+                    eprintln!("aws-engine: the bundled CLI table of {cli} is unreadable: {err}");
+                }
+            }
+        }
+    }
+
+    /// Every service, decoding each and keeping it.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &CliService)> {
         self.entries
             .iter()

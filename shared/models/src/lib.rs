@@ -600,6 +600,60 @@ pub fn api_docs() -> Result<&'static [OperationDoc], ModelError> {
     .map_err(Clone::clone)
 }
 
+/// Calls `visit(service index, operation, plain-text documentation)` for every operation's
+/// documentation, streaming it from the bundle without keeping it: for building an index
+/// that needs a little of each (the whole corpus is several megabytes once decoded).
+pub fn for_each_api_doc(visit: impl FnMut(usize, &str, &str)) -> Result<(), ModelError> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    struct FileSeed<F>(F);
+    struct OperationsSeed<'f, F>(&'f mut F);
+
+    impl<'de, F: FnMut(usize, &str, &str)> Visitor<'de> for FileSeed<F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("the API documentation corpus")
+        }
+        fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "operations" {
+                    map.next_value_seed(OperationsSeed(&mut self.0))?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de, F: FnMut(usize, &str, &str)> DeserializeSeed<'de> for OperationsSeed<'_, F> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de, F: FnMut(usize, &str, &str)> Visitor<'de> for OperationsSeed<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of [service, operation, text]")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some((service, operation, text)) =
+                seq.next_element::<(usize, String, String)>()?
+            {
+                (self.0)(service, &operation, &text);
+            }
+            Ok(())
+        }
+    }
+
+    let reader = std::io::BufReader::new(GzDecoder::new(API_DOCS_GZ));
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    de.deserialize_map(FileSeed(visit))
+        .map_err(|e| ModelError::Corrupt(format!("api docs: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -674,5 +728,16 @@ mod tests {
             }
         }
         assert_eq!(api_docs().expect("docs").len(), index.operation_count());
+        let mut streamed = 0;
+        for_each_api_doc(|service, operation, text| {
+            let kept = &api_docs().expect("docs")[streamed];
+            assert_eq!(
+                (service, operation, text),
+                (kept.service, kept.operation.as_str(), kept.text.as_str())
+            );
+            streamed += 1;
+        })
+        .expect("streams");
+        assert_eq!(streamed, index.operation_count());
     }
 }

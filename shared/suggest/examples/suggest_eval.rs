@@ -26,6 +26,26 @@ fn load_cases(file: &str) -> Vec<Case> {
         .collect()
 }
 
+/// A `/proc/self/status` figure in kB (0 where there is none).
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn rss_kb() -> u64 {
+    status_kb("VmRSS:")
+}
+
+fn peak_rss_kb() -> u64 {
+    status_kb("VmHWM:")
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -38,17 +58,12 @@ fn main() {
     // far the tuning carries over to new phrasings.
     let holdout = load_cases("suggest_queries_holdout.json");
 
-    // Cold build: the first build in this process decodes the bundled table and docs too.
-    let t = Instant::now();
-    aws_engine::cli_table().expect("CLI table");
-    let table_decode = t.elapsed();
-    let t = Instant::now();
-    aws_models::api_docs().expect("docs");
-    aws_models::models().index().expect("model index");
-    let docs_decode = t.elapsed();
+    // Cold build: the first build in this process also decodes the bundled tables it reads.
+    let rss_before = rss_kb();
     let t = Instant::now();
     let suggester = Suggester::new().expect("index");
     let cold_build = t.elapsed();
+    let (rss_index, peak_index) = (rss_kb().saturating_sub(rss_before), peak_rss_kb());
     let t = Instant::now();
     let again = Suggester::new().expect("index");
     let warm_build = t.elapsed();
@@ -144,10 +159,8 @@ fn main() {
         }
     }
     println!(
-        "index build: {:.1} ms cold ({:.1} ms decoding the CLI table, {:.1} ms the docs and model index, {:.1} ms building), {:.1} ms rebuilt",
-        ms(table_decode + docs_decode + cold_build),
-        ms(table_decode),
-        ms(docs_decode),
+        "index build: {:.1} ms cold, {:.1} ms rebuilt; the index holds {rss_index} kB \
+         (process peak {peak_index} kB after the build)",
         ms(cold_build),
         ms(warm_build)
     );

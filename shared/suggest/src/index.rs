@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use aws_engine::cli_table::{ArgTarget, CliOperation};
-use aws_models::{OperationDoc, api_docs, models};
+use aws_engine::cli_table::ArgTarget;
+use aws_models::{for_each_api_doc, models};
 
 use crate::SuggestError;
 use crate::text::{first_sentences, stem, terms, words};
@@ -44,8 +44,10 @@ pub struct ServiceInfo {
 #[derive(Debug)]
 enum Source {
     Api {
-        op: &'static CliOperation,
-        doc: Option<&'static OperationDoc>,
+        /// The model's operation name (`ListBuckets`).
+        operation: Box<str>,
+        /// The first sentence(s) of its documentation, or its name where it has none.
+        description: Box<str>,
     },
     HighLevel(&'static HighLevel),
 }
@@ -54,9 +56,9 @@ enum Source {
 #[derive(Debug)]
 pub struct Entry {
     pub service: u32,
-    /// The CLI's command word (`list-buckets`; `s3` high-level commands have `ls`).
     pub cli_service: &'static str,
-    pub cli_operation: &'static str,
+    /// The CLI's command word (`list-buckets`; `s3` high-level commands have `ls`).
+    pub cli_operation: Box<str>,
     /// The operation's verb as a term id (first word of the CLI operation name).
     pub verb: Option<u32>,
     /// The other words of the operation name, as term ids (version words left out).
@@ -78,6 +80,9 @@ pub enum Mention {
     /// A resource word that implies the service (`bucket`), with its weight.
     Resource(f32),
 }
+
+/// An operation's summary terms and description, by (model service position, operation).
+type DocSummary = (Vec<u32>, Box<str>);
 
 pub struct Index {
     pub services: Vec<ServiceInfo>,
@@ -149,12 +154,6 @@ impl Index {
         let model_index = models()
             .index()
             .map_err(|e| SuggestError::Models(e.to_string()))?;
-        let docs = api_docs().map_err(|e| SuggestError::Models(e.to_string()))?;
-        let mut doc_of: HashMap<(usize, &str), &'static OperationDoc> =
-            HashMap::with_capacity(docs.len());
-        for d in docs {
-            doc_of.insert((d.service, d.operation.as_str()), d);
-        }
         let service_pos: HashMap<&str, usize> = model_index
             .services
             .iter()
@@ -166,6 +165,17 @@ impl Index {
             terms: HashMap::new(),
             postings: Vec::new(),
         };
+        // What the index keeps of each operation's documentation: its summary's terms and its
+        // description. The corpus is streamed, not kept: the server stays small.
+        let mut doc_of: HashMap<(usize, Box<str>), DocSummary> =
+            HashMap::with_capacity(model_index.operation_count());
+        for_each_api_doc(|service, operation, text| {
+            let summary: String = text.chars().take(SUMMARY_CHARS).collect();
+            let summary_terms = terms(&summary).iter().map(|t| b.term(t)).collect();
+            let description = first_sentences(text, 300).into_boxed_str();
+            doc_of.insert((service, operation.into()), (summary_terms, description));
+        })
+        .map_err(|e| SuggestError::Models(e.to_string()))?;
         let mut services = Vec::new();
         let mut service_of_cli: HashMap<&str, u32> = HashMap::new();
         let mut entries: Vec<Entry> = Vec::with_capacity(18_500);
@@ -191,28 +201,30 @@ impl Index {
         };
         let mut weighted: Vec<(u32, f32)> = Vec::new();
 
-        for (cli_name, cli_service) in &table.services {
-            if table.preview_services.contains(cli_name) {
-                continue;
+        // Each service's CLI table is decoded for the walk and dropped after it (the engine
+        // decodes again, and keeps, only the services that are called).
+        table.services.for_each_transient(|cli_name, cli_service| {
+            if table.preview_services.iter().any(|p| p == cli_name) {
+                return;
             }
             let Some(&model_pos) = service_pos.get(cli_service.service.as_str()) else {
-                continue;
+                return;
             };
             let entry_info = &model_index.services[model_pos];
             let sid = services.len() as u32;
             services.push(ServiceInfo {
-                cli: cli_name.clone(),
+                cli: cli_name.to_owned(),
                 botocore: cli_service.service.clone(),
                 popularity: POPULAR
                     .iter()
-                    .find(|(n, _)| n == cli_name)
+                    .find(|(n, _)| *n == cli_name)
                     .map_or(0.0, |(_, p)| *p),
             });
-            service_of_cli.insert(cli_name.as_str(), sid);
+            service_of_cli.insert(cli_name, sid);
             by_service.push(Vec::new());
 
             let mut names = vec![
-                cli_name.clone(),
+                cli_name.to_owned(),
                 cli_service.service.clone(),
                 entry_info.service_id.clone(),
                 entry_info.service_id.replace(' ', ""),
@@ -252,12 +264,9 @@ impl Index {
                     }
                     weighted.push((id, W_NAME));
                 }
-                let doc = doc_of.get(&(model_pos, op.name.as_str())).copied();
-                if let Some(d) = doc {
-                    let summary: String = d.text.chars().take(SUMMARY_CHARS).collect();
-                    for t in terms(&summary) {
-                        weighted.push((b.term(&t), W_SUMMARY));
-                    }
+                let doc = doc_of.remove(&(model_pos, op.name.as_str().into()));
+                if let Some((summary_terms, _)) = &doc {
+                    weighted.extend(summary_terms.iter().map(|&t| (t, W_SUMMARY)));
                 }
                 for (arg, target) in &op.args {
                     if !matches!(target, ArgTarget::Member(_)) {
@@ -276,15 +285,18 @@ impl Index {
                 entries.push(Entry {
                     filler,
                     service: sid,
-                    cli_service: cli_name.as_str(),
-                    cli_operation: cli_op.as_str(),
+                    cli_service: cli_name,
+                    cli_operation: cli_op.as_str().into(),
                     verb,
                     name_terms,
                     name_plural,
-                    source: Source::Api { op, doc },
+                    source: Source::Api {
+                        operation: op.name.as_str().into(),
+                        description: doc.map_or_else(|| op.name.as_str().into(), |(_, d)| d),
+                    },
                 });
             }
-        }
+        });
 
         for hl in HIGH_LEVEL {
             // `aws s3 ...` commands are found through the S3 API service's names.
@@ -319,7 +331,7 @@ impl Index {
             entries.push(Entry {
                 service: sid,
                 cli_service: hl.service,
-                cli_operation: hl.operation,
+                cli_operation: hl.operation.into(),
                 verb,
                 name_terms,
                 filler: 0,
@@ -386,8 +398,7 @@ impl Index {
 
     pub fn description(&self, entry: u32) -> String {
         match self.entries.get(entry as usize).map(|e| &e.source) {
-            Some(Source::Api { doc: Some(d), .. }) => first_sentences(&d.text, 300),
-            Some(Source::Api { op, doc: None }) => op.name.clone(),
+            Some(Source::Api { description, .. }) => description.to_string(),
             Some(Source::HighLevel(hl)) => hl.description.to_owned(),
             None => String::new(),
         }
@@ -395,14 +406,22 @@ impl Index {
 
     /// The required input members as CLI options, in model order. Members the CLI fills
     /// another way (`ec2 run-instances --count` for MinCount/MaxCount) have no option and are
-    /// left out. Decodes the service's model on first use (the model store keeps it).
+    /// left out. Decodes the service's model and CLI table on first use (the engine keeps
+    /// them, as it would for a call).
     pub fn required_parameters(&self, entry: u32) -> Vec<String> {
         let Some(e) = self.entries.get(entry as usize) else {
             return Vec::new();
         };
-        let op = match &e.source {
+        let operation = match &e.source {
             Source::HighLevel(hl) => return hl.required.iter().map(|s| s.to_string()).collect(),
-            Source::Api { op, .. } => op,
+            Source::Api { operation, .. } => operation,
+        };
+        let Some(op) = aws_engine::cli_table()
+            .ok()
+            .and_then(|t| t.services.get(e.cli_service))
+            .and_then(|s| s.operations.get(&*e.cli_operation))
+        else {
+            return Vec::new();
         };
         let Some(service) = self.services.get(e.service as usize) else {
             return Vec::new();
@@ -415,7 +434,7 @@ impl Index {
             }
         };
         let Some(input) = model
-            .operation(&op.name)
+            .operation(operation)
             .and_then(|o| o.input.as_ref())
             .and_then(|i| model.shape(&i.shape))
         else {

@@ -333,7 +333,7 @@ pub fn rank(index: &Index, query: &str, limit: usize) -> Vec<Ranked> {
             index
                 .entries
                 .iter()
-                .position(|e| e.cli_service == *s && e.cli_operation == *o)
+                .position(|e| e.cli_service == *s && &*e.cli_operation == *o)
                 .map(|i| i as u32)
         })
         .collect();
