@@ -44,8 +44,6 @@ pub struct ServiceInfo {
 #[derive(Debug)]
 enum Source {
     Api {
-        /// The model's operation name (`ListBuckets`).
-        operation: Box<str>,
         /// The first sentence(s) of its documentation, or its name where it has none.
         description: Box<str>,
     },
@@ -62,9 +60,9 @@ pub struct Entry {
     /// The operation's verb as a term id (first word of the CLI operation name).
     pub verb: Option<u32>,
     /// The other words of the operation name, as term ids (version words left out).
-    pub name_terms: Vec<u32>,
+    pub name_terms: Box<[u32]>,
     /// Whether each name word is plural (`list-buckets`), parallel to `name_terms`.
-    pub name_plural: Vec<bool>,
+    pub name_plural: Box<[bool]>,
     /// How many name words say little (`data`, `info`): they count half when unmatched.
     pub filler: u8,
     source: Source,
@@ -81,8 +79,8 @@ pub enum Mention {
     Resource(f32),
 }
 
-/// An operation's summary terms and description, by (model service position, operation).
-type DocSummary = (Vec<u32>, Box<str>);
+/// An operation's summary terms and description.
+type DocSummary = (Box<[u32]>, Box<str>);
 
 pub struct Index {
     pub services: Vec<ServiceInfo>,
@@ -166,14 +164,30 @@ impl Index {
             postings: Vec::new(),
         };
         // What the index keeps of each operation's documentation: its summary's terms and its
-        // description. The corpus is streamed, not kept: the server stays small.
-        let mut doc_of: HashMap<(usize, Box<str>), DocSummary> =
-            HashMap::with_capacity(model_index.operation_count());
+        // description, by the operation's place in the model index (services in order, each
+        // one's operations sorted). The corpus is streamed, not kept: the server stays small.
+        let mut first_op = Vec::with_capacity(model_index.services.len());
+        let mut op_count = 0;
+        for s in &model_index.services {
+            first_op.push(op_count);
+            op_count += s.operations.len();
+        }
+        let ordinal = |service: usize, operation: &str| {
+            let s = model_index.services.get(service)?;
+            let at = s
+                .operations
+                .binary_search_by(|o| o.as_str().cmp(operation))
+                .ok()?;
+            Some(first_op.get(service)? + at)
+        };
+        let mut doc_of: Vec<Option<DocSummary>> = (0..op_count).map(|_| None).collect();
         for_each_api_doc(|service, operation, text| {
+            let Some(slot) = ordinal(service, operation).and_then(|i| doc_of.get_mut(i)) else {
+                return;
+            };
             let summary: String = text.chars().take(SUMMARY_CHARS).collect();
             let summary_terms = terms(&summary).iter().map(|t| b.term(t)).collect();
-            let description = first_sentences(text, 300).into_boxed_str();
-            doc_of.insert((service, operation.into()), (summary_terms, description));
+            *slot = Some((summary_terms, first_sentences(text, 300).into_boxed_str()));
         })
         .map_err(|e| SuggestError::Models(e.to_string()))?;
         let mut services = Vec::new();
@@ -264,7 +278,9 @@ impl Index {
                     }
                     weighted.push((id, W_NAME));
                 }
-                let doc = doc_of.remove(&(model_pos, op.name.as_str().into()));
+                let doc = ordinal(model_pos, &op.name)
+                    .and_then(|i| doc_of.get_mut(i))
+                    .and_then(Option::take);
                 if let Some((summary_terms, _)) = &doc {
                     weighted.extend(summary_terms.iter().map(|&t| (t, W_SUMMARY)));
                 }
@@ -288,10 +304,9 @@ impl Index {
                     cli_service: cli_name,
                     cli_operation: cli_op.as_str().into(),
                     verb,
-                    name_terms,
-                    name_plural,
+                    name_terms: name_terms.into(),
+                    name_plural: name_plural.into(),
                     source: Source::Api {
-                        operation: op.name.as_str().into(),
                         description: doc.map_or_else(|| op.name.as_str().into(), |(_, d)| d),
                     },
                 });
@@ -333,9 +348,9 @@ impl Index {
                 cli_service: hl.service,
                 cli_operation: hl.operation.into(),
                 verb,
-                name_terms,
+                name_terms: name_terms.into(),
                 filler: 0,
-                name_plural,
+                name_plural: name_plural.into(),
                 source: Source::HighLevel(hl),
             });
         }
@@ -412,10 +427,9 @@ impl Index {
         let Some(e) = self.entries.get(entry as usize) else {
             return Vec::new();
         };
-        let operation = match &e.source {
-            Source::HighLevel(hl) => return hl.required.iter().map(|s| s.to_string()).collect(),
-            Source::Api { operation, .. } => operation,
-        };
+        if let Source::HighLevel(hl) = &e.source {
+            return hl.required.iter().map(|s| s.to_string()).collect();
+        }
         let Some(op) = aws_engine::cli_table()
             .ok()
             .and_then(|t| t.services.get(e.cli_service))
@@ -434,7 +448,7 @@ impl Index {
             }
         };
         let Some(input) = model
-            .operation(operation)
+            .operation(&op.name)
             .and_then(|o| o.input.as_ref())
             .and_then(|i| model.shape(&i.shape))
         else {
