@@ -61,11 +61,27 @@ pub struct Entry {
     pub verb: Option<u32>,
     /// The other words of the operation name, as term ids (version words left out).
     pub name_terms: Box<[u32]>,
-    /// Whether each name word is plural (`list-buckets`), parallel to `name_terms`.
-    pub name_plural: Box<[bool]>,
+    /// Bit i: whether name word i is plural (`list-buckets`); see [`Entry::name_plural`].
+    name_plural: u64,
     /// How many name words say little (`data`, `info`): they count half when unmatched.
     pub filler: u8,
     source: Source,
+}
+
+impl Entry {
+    /// Whether the name word at `i` (of `name_terms`) is plural.
+    pub fn name_plural(&self, i: usize) -> bool {
+        i < 64 && self.name_plural & (1 << i) != 0
+    }
+}
+
+/// Packs plural flags (one per name word, in order) into bits.
+fn plural_bits(flags: &[bool]) -> u64 {
+    flags
+        .iter()
+        .take(64)
+        .enumerate()
+        .fold(0, |bits, (i, &p)| if p { bits | 1 << i } else { bits })
 }
 
 /// How a phrase names a service.
@@ -305,7 +321,7 @@ impl Index {
                     cli_operation: cli_op.as_str().into(),
                     verb,
                     name_terms: name_terms.into(),
-                    name_plural: name_plural.into(),
+                    name_plural: plural_bits(&name_plural),
                     source: Source::Api {
                         description: doc.map_or_else(|| op.name.as_str().into(), |(_, d)| d),
                     },
@@ -350,7 +366,7 @@ impl Index {
                 verb,
                 name_terms: name_terms.into(),
                 filler: 0,
-                name_plural: name_plural.into(),
+                name_plural: plural_bits(&name_plural),
                 source: Source::HighLevel(hl),
             });
         }
@@ -380,11 +396,17 @@ impl Index {
             })
             .collect();
         let verbs = entries.iter().filter_map(|e| e.verb).collect();
+        // The lists grew by doubling; their unused tails go back to the allocator for the
+        // models and tables that answering decodes.
+        let mut postings = b.postings;
+        for list in &mut postings {
+            list.shrink_to_fit();
+        }
         Ok(Self {
             services,
             entries,
             terms: b.terms,
-            postings: b.postings,
+            postings,
             idf,
             by_service,
             phrases,
@@ -479,7 +501,22 @@ fn filler_count(name_terms: &[u32], b: &Builder) -> u8 {
 
 #[cfg(test)]
 mod tests {
+    use super::plural_bits;
     use crate::Suggester;
+
+    #[test]
+    fn plural_flags_pack_into_bits() {
+        assert_eq!(plural_bits(&[true, false, true]), 0b101);
+        assert_eq!(plural_bits(&[]), 0);
+        let ix = Suggester::global().expect("index").index();
+        let e = ix
+            .entries
+            .iter()
+            .find(|e| e.cli_service == "s3api" && &*e.cli_operation == "list-buckets")
+            .expect("list-buckets");
+        assert!(e.name_plural(0), "buckets is plural");
+        assert!(!e.name_plural(1));
+    }
 
     #[test]
     fn every_cli_operation_and_the_high_level_commands_are_indexed() {

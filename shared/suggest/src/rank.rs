@@ -378,11 +378,11 @@ fn score(index: &Index, p: &Parsed, text: f32, intents: &[u32], e: u32) -> f32 {
 
     let mut matched = verb_w;
     let mut unmatched = 0.0;
-    for (t, plural) in entry.name_terms.iter().zip(&entry.name_plural) {
+    for (i, t) in entry.name_terms.iter().enumerate() {
         match p.terms.get(t) {
             Some(w) => {
                 matched += w;
-                if p.plural.get(t) == Some(plural) {
+                if p.plural.get(t) == Some(&entry.name_plural(i)) {
                     s += W_NUMBER;
                 }
             }
