@@ -60,5 +60,9 @@ fn main() {
         step(&format!("{service} model"), || {
             let _ = aws_models::models().service(&service);
         });
+        // Decoded for help and reference pages only, and not kept.
+        step(&format!("{service} documentation (dropped)"), || {
+            let _ = aws_models::models().docs(&service);
+        });
     }
 }
