@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Point the agent plugins at a deployed stack: write each plugin's .mcp.json from the stack outputs.
 
-Every `<Group>McpEndpoint` output of the stack becomes one MCP server entry named
-`aws-<group>` (KnowledgeMcpEndpoint -> aws-knowledge, ApiMcpEndpoint -> aws-api, ...) that
-runs the pinned stdio proxy:
+The stack's `McpEndpoint` output (the front function's Function URL, which serves every tool of
+every group) becomes the one MCP server entry, `aws-mcp`, that runs the pinned stdio proxy:
 
     uvx mcp-proxy-for-aws@1.7.0 <endpoint> --service lambda --region <stack region>
         --metadata AWS_REGION=<default region>
@@ -18,7 +17,7 @@ The outputs come from `aws cloudformation describe-stacks --stack-name <name> --
 {"OutputKey", "OutputValue"} objects. The stack Region is --region, else the Region in the
 endpoint host (`<id>.lambda-url.<region>.on.aws`). The default Region for AWS work (the
 proxy's AWS_REGION metadata) is --default-region, else the one in the stack's
-KnowledgeClientConfig output, else the stack Region.
+ClientConfig output, else the stack Region.
 
 Python 3.11+, standard library only.
 """
@@ -37,19 +36,15 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_plugins  # noqa: E402  (shares the plugin table and the JSON format)
 
-ENDPOINT_KEY = re.compile(r"^([A-Z][A-Za-z0-9]*)McpEndpoint$")
+ENDPOINT_KEY = "McpEndpoint"
+# Outputs of stacks deployed before the single endpoint (one endpoint per tool group).
+OLD_ENDPOINT_KEY = re.compile(r"^[A-Z][A-Za-z0-9]*McpEndpoint$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 HOST_REGION = re.compile(r"\.(?:lambda-url|execute-api)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.")
 
 
 class ConfigError(Exception):
     pass
-
-
-def server_name(output_key: str) -> str:
-    """KnowledgeMcpEndpoint -> aws-knowledge; DataAnalyticsMcpEndpoint -> aws-data-analytics."""
-    group = ENDPOINT_KEY.match(output_key).group(1)
-    return "aws-" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", group).lower()
 
 
 def describe_stack_outputs(stack: str, region: str | None, profile: str | None) -> list:
@@ -124,54 +119,50 @@ def region_metadata(client_config: str) -> str | None:
 
 def mcp_config(outputs: dict[str, str], region: str | None, default_region: str | None) -> tuple[dict, str]:
     """The .mcp.json content for these stack outputs, and the stack Region."""
-    endpoints = {server_name(k): v.strip() for k, v in outputs.items() if ENDPOINT_KEY.match(k)}
-    if not endpoints:
+    url = outputs.get(ENDPOINT_KEY, "").strip()
+    if not url:
         keys = ", ".join(sorted(outputs)) or "none"
-        raise ConfigError(f"the stack has no *McpEndpoint output (outputs: {keys}). Is it the "
+        if any(OLD_ENDPOINT_KEY.match(k) for k in outputs):
+            raise ConfigError(f"the stack has no {ENDPOINT_KEY} output, only per-group endpoints "
+                              f"(outputs: {keys}): it predates the single endpoint. Redeploy it "
+                              "(sam build && sam deploy) and run this again.")
+        raise ConfigError(f"the stack has no {ENDPOINT_KEY} output (outputs: {keys}). Is it the "
                           "aws-mcp stack, and did the deployment finish?")
-    host_regions = {}
-    for name, url in sorted(endpoints.items()):
-        parsed = urlparse(url)
-        if parsed.scheme not in ("https", "http") or not parsed.hostname:
-            raise ConfigError(f"endpoint of {name} is not an http(s) URL: {url!r}")
-        m = HOST_REGION.search(parsed.hostname + ".")
-        if m:
-            host_regions[name] = m.group(1)
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise ConfigError(f"{ENDPOINT_KEY} is not an http(s) URL: {url!r}")
+    m = HOST_REGION.search(parsed.hostname + ".")
+    host_region = m.group(1) if m else None
     if region:
         if not REGION.match(region):
             raise ConfigError(f"--region {region!r} is not a Region code such as eu-west-1")
-        wrong = {n: r for n, r in host_regions.items() if r != region}
-        if wrong:
-            raise ConfigError(f"--region {region} differs from the Region of the endpoint(s) "
-                              f"{', '.join(f'{n} ({r})' for n, r in sorted(wrong.items()))}; the "
-                              "proxy must sign for the stack's Region")
-    elif len(set(host_regions.values())) == 1:
-        region = next(iter(host_regions.values()))
-    elif host_regions:
-        raise ConfigError(f"the endpoints are in several Regions ({host_regions}); pass --region")
+        if host_region and host_region != region:
+            raise ConfigError(f"--region {region} differs from the Region of the endpoint "
+                              f"({host_region}); the proxy must sign for the stack's Region")
+    elif host_region:
+        region = host_region
     else:
-        raise ConfigError("cannot tell the stack's Region from the endpoint URLs; pass --region")
+        raise ConfigError("cannot tell the stack's Region from the endpoint URL; pass --region")
     if default_region is None:
         found = {region_metadata(v) for k, v in outputs.items() if k.endswith("ClientConfig")} - {None}
         default_region = sorted(found)[0] if len(found) == 1 else region
     if not REGION.match(default_region):
         raise ConfigError(f"default Region {default_region!r} is not a Region code such as eu-west-1")
-    servers = {name: {"command": "uvx", "args": build_plugins.proxy_args(url, region, default_region)}
-               for name, url in endpoints.items()}
-    return {"mcpServers": servers}, region
+    server = {"command": "uvx", "args": build_plugins.proxy_args(url, region, default_region)}
+    return {"mcpServers": {build_plugins.SERVER_NAME: server}}, region
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stack-name", default="aws-mcp", help="CloudFormation stack (default: aws-mcp)")
-    ap.add_argument("--region", help="the stack's Region (default: from the endpoint URLs)")
+    ap.add_argument("--region", help="the stack's Region (default: from the endpoint URL)")
     ap.add_argument("--profile", help="AWS CLI profile for describe-stacks")
     ap.add_argument("--outputs-json", type=Path, metavar="FILE",
                     help="read the stack outputs from FILE instead of calling the AWS CLI")
     ap.add_argument("--default-region", metavar="REGION",
                     help="default Region for AWS work, sent as --metadata AWS_REGION=... "
-                         "(default: the stack's KnowledgeClientConfig, else the stack Region)")
+                         "(default: the stack's ClientConfig output, else the stack Region)")
     ap.add_argument("--plugins-dir", type=Path, default=build_plugins.PLUGINS_DIR,
                     help="folder holding the plugin folders (default: infra/plugins)")
     ap.add_argument("--print", dest="print_only", action="store_true",

@@ -23,6 +23,7 @@ CONFIGURE = ROOT / "infra" / "scripts" / "configure_plugins.py"
 MARKETPLACE = ROOT / ".claude-plugin" / "marketplace.json"
 PROXY = CLIENT_BIN / "mcp-proxy-for-aws"
 PROXY_PACKAGE = "mcp-proxy-for-aws@1.7.0"
+SERVER = "aws-mcp"  # the one server entry: the stack's McpEndpoint serves every tool
 MANIFEST_KEYS = {"name", "version", "description", "author", "homepage", "repository", "license", "keywords"}
 RULES = {
     "claude": ROOT / "infra" / "rules" / "CLAUDE.md",
@@ -111,7 +112,7 @@ def test_plugin_manifests_have_the_required_keys(plugin):
 def test_plugin_mcp_json_runs_the_pinned_proxy(plugin):
     # Placeholders as committed, or real endpoints after configure_plugins.py.
     entries = servers(PLUGINS_DIR, plugin)
-    assert "aws-knowledge" in entries
+    assert list(entries) == [SERVER]
     for server in entries.values():
         assert server["command"] == "uvx"
         assert server["args"][0] == PROXY_PACKAGE
@@ -183,7 +184,7 @@ def test_build_check_detects_drift_and_build_repairs_it(tmp_path):
     assert "infra/plugins/aws-agents/skills/beta/SKILL.md: missing" in p.stdout
     assert "infra/plugins/aws-data-analytics/skills/beta/SKILL.md: stale" in p.stdout
 
-    configured = {"mcpServers": {"aws-knowledge": {"command": "uvx", "args": [PROXY_PACKAGE, "https://x.lambda-url.eu-west-1.on.aws/mcp", "--service", "lambda", "--region", "eu-west-1"]}}}
+    configured = {"mcpServers": {SERVER: {"command": "uvx", "args": [PROXY_PACKAGE, "https://x.lambda-url.eu-west-1.on.aws/mcp", "--service", "lambda", "--region", "eu-west-1"]}}}
     (plugins / "aws-core" / ".mcp.json").write_text(json.dumps(configured))
     assert run(script).returncode == 0
     assert run(script, "--check").returncode == 0
@@ -194,54 +195,78 @@ def test_build_check_detects_drift_and_build_repairs_it(tmp_path):
     assert "Do it differently." in (plugins / "aws-core" / "skills" / "alpha" / "SKILL.md").read_text()
     assert json.loads((plugins / "aws-core" / ".mcp.json").read_text()) == configured  # kept
     assert run(script, "--reset").returncode == 0
-    assert "<KNOWLEDGE_MCP_ENDPOINT>" in servers(plugins)["aws-knowledge"]["args"]
+    assert servers(plugins)[SERVER]["args"][1:6:4] == ["<MCP_ENDPOINT>", "<REGION>"]
+
+    # A .mcp.json still holding the placeholder of the former per-group layout is regenerated.
+    old = {"mcpServers": {"aws-knowledge": {"command": "uvx", "args": [PROXY_PACKAGE, "<KNOWLEDGE_MCP_ENDPOINT>", "--service", "lambda", "--region", "<REGION>"]}}}
+    (plugins / "aws-agents" / ".mcp.json").write_text(json.dumps(old))
+    p = run(script, "--check")
+    assert p.returncode == 1 and "infra/plugins/aws-agents/.mcp.json: out of date" in p.stdout
+    assert run(script).returncode == 0
+    assert list(servers(plugins, "aws-agents")) == [SERVER]
 
 
 # ------------------------------------------------------------------------ configure
 
-def test_configure_writes_one_server_per_endpoint_output(tmp_path):
+def test_configure_writes_one_server_for_the_mcp_endpoint(tmp_path):
     before = {p: (PLUGINS_DIR / p / ".mcp.json").read_bytes() for p in PLUGINS}
     plugins = copy_plugins(tmp_path)
     url = "https://abc123.lambda-url.eu-west-1.on.aws/mcp"
-    client_config = json.dumps({"mcpServers": {"aws-knowledge": {"command": "uvx", "args": [
+    client_config = json.dumps({"mcpServers": {SERVER: {"command": "uvx", "args": [
         PROXY_PACKAGE, url, "--service", "lambda", "--region", "eu-west-1"]}}})
     outputs = outputs_file(tmp_path, {
-        "KnowledgeFunctionUrl": "https://abc123.lambda-url.eu-west-1.on.aws/",
-        "KnowledgeMcpEndpoint": url, "KnowledgeClientConfig": client_config,
+        "McpEndpoint": url, "ClientConfig": client_config,
+        "ApiRoleArn": "arn:aws:iam::111122223333:role/aws-mcp-ApiRole-X",
         "StateTableName": "aws-mcp-StateTable-1"})
 
     p = run(CONFIGURE, "--stack-name", "aws-mcp", "--outputs-json", outputs, "--plugins-dir", plugins)
     assert p.returncode == 0, p.stderr
     for plugin in PLUGINS:
-        assert servers(plugins, plugin) == {"aws-knowledge": {"command": "uvx", "args": [
+        assert servers(plugins, plugin) == {SERVER: {"command": "uvx", "args": [
             PROXY_PACKAGE, url, "--service", "lambda", "--region", "eu-west-1",
             "--metadata", "AWS_REGION=eu-west-1"]}}
         text = (plugins / plugin / ".mcp.json").read_text()
         assert text.endswith("}\n") and text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
     assert {p: (PLUGINS_DIR / p / ".mcp.json").read_bytes() for p in PLUGINS} == before
 
-    # Later tool groups each become one more server; --default-region only changes the metadata.
+    # The default Region comes from ClientConfig's metadata; --default-region overrides it.
+    # Other endpoint-like outputs never add servers: McpEndpoint serves every tool.
+    region_config = json.dumps({"mcpServers": {SERVER: {"command": "uvx", "args": [
+        PROXY_PACKAGE, url, "--service", "lambda", "--region", "eu-west-1",
+        "--metadata", "AWS_REGION=us-west-2"]}}})
     more = outputs_file(tmp_path, {
-        "KnowledgeMcpEndpoint": url,
-        "ApiMcpEndpoint": "https://api1.lambda-url.eu-west-1.on.aws/mcp",
-        "PresignMcpEndpoint": "https://pre1.lambda-url.eu-west-1.on.aws/mcp",
-        "TasksMcpEndpoint": "https://tsk1.lambda-url.eu-west-1.on.aws/mcp"}, "more.json")
-    p = run(CONFIGURE, "--outputs-json", more, "--plugins-dir", plugins, "--default-region", "us-west-2")
+        "McpEndpoint": url, "ClientConfig": region_config,
+        "ApiMcpEndpoint": "https://api1.lambda-url.eu-west-1.on.aws/mcp"}, "more.json")
+    p = run(CONFIGURE, "--outputs-json", more, "--plugins-dir", plugins)
     assert p.returncode == 0, p.stderr
     entries = servers(plugins, "aws-data-analytics")
-    assert sorted(entries) == ["aws-api", "aws-knowledge", "aws-presign", "aws-tasks"]
-    assert entries["aws-api"]["args"] == [PROXY_PACKAGE, "https://api1.lambda-url.eu-west-1.on.aws/mcp",
-                                          "--service", "lambda", "--region", "eu-west-1",
-                                          "--metadata", "AWS_REGION=us-west-2"]
+    assert list(entries) == [SERVER]
+    assert entries[SERVER]["args"] == [PROXY_PACKAGE, url, "--service", "lambda", "--region", "eu-west-1",
+                                       "--metadata", "AWS_REGION=us-west-2"]
+    p = run(CONFIGURE, "--outputs-json", more, "--plugins-dir", plugins, "--default-region", "ap-south-1")
+    assert p.returncode == 0, p.stderr
+    assert servers(plugins)[SERVER]["args"][-1] == "AWS_REGION=ap-south-1"
+    p = run(CONFIGURE, "--outputs-json", more, "--print")
+    assert p.returncode == 0 and list(json.loads(p.stdout)["mcpServers"]) == [SERVER]
 
 
 def test_configure_explains_what_is_wrong(tmp_path):
     plugins = copy_plugins(tmp_path)
     no_endpoint = outputs_file(tmp_path, {"StateTableName": "t"})
     p = run(CONFIGURE, "--outputs-json", no_endpoint, "--plugins-dir", plugins)
-    assert p.returncode == 1 and "no *McpEndpoint output" in p.stderr
+    assert p.returncode == 1 and "no McpEndpoint output" in p.stderr
 
-    local = outputs_file(tmp_path, {"KnowledgeMcpEndpoint": "http://127.0.0.1:9/mcp"}, "local.json")
+    # A stack deployed before the single endpoint: one endpoint per group.
+    old = outputs_file(tmp_path, {"KnowledgeMcpEndpoint": "https://k.lambda-url.eu-west-1.on.aws/mcp",
+                                  "ApiMcpEndpoint": "https://a.lambda-url.eu-west-1.on.aws/mcp"}, "old.json")
+    p = run(CONFIGURE, "--outputs-json", old, "--plugins-dir", plugins)
+    assert p.returncode == 1 and "predates the single endpoint" in p.stderr and "Redeploy" in p.stderr
+
+    wrong = outputs_file(tmp_path, {"McpEndpoint": "https://k.lambda-url.eu-west-1.on.aws/mcp"}, "wrong.json")
+    p = run(CONFIGURE, "--outputs-json", wrong, "--region", "us-east-1", "--plugins-dir", plugins)
+    assert p.returncode == 1 and "differs from the Region of the endpoint (eu-west-1)" in p.stderr
+
+    local = outputs_file(tmp_path, {"McpEndpoint": "http://127.0.0.1:9/mcp"}, "local.json")
     p = run(CONFIGURE, "--outputs-json", local, "--plugins-dir", plugins)
     assert p.returncode == 1 and "pass --region" in p.stderr
 
@@ -265,7 +290,7 @@ def fake_aws(tmp_path, script):
 
 def test_configure_reads_the_stack_with_the_aws_cli(tmp_path):
     plugins = copy_plugins(tmp_path)
-    outputs = [{"OutputKey": "KnowledgeMcpEndpoint", "OutputValue": "https://abc123.lambda-url.eu-west-1.on.aws/mcp"}]
+    outputs = [{"OutputKey": "McpEndpoint", "OutputValue": "https://abc123.lambda-url.eu-west-1.on.aws/mcp"}]
     (tmp_path / "answer.json").write_text(json.dumps(outputs))
     env = fake_aws(tmp_path, f'echo "$@" > {tmp_path}/argv\ncat {tmp_path}/answer.json\n')
     p = run(CONFIGURE, "--stack-name", "my-stack", "--region", "eu-west-1", "--profile", "dev",
@@ -274,7 +299,7 @@ def test_configure_reads_the_stack_with_the_aws_cli(tmp_path):
     assert (tmp_path / "argv").read_text().split() == [
         "cloudformation", "describe-stacks", "--stack-name", "my-stack", "--query", "Stacks[0].Outputs",
         "--output", "json", "--region", "eu-west-1", "--profile", "dev"]
-    assert servers(plugins)["aws-knowledge"]["args"][-4:] == ["--region", "eu-west-1", "--metadata", "AWS_REGION=eu-west-1"]
+    assert servers(plugins)[SERVER]["args"][-4:] == ["--region", "eu-west-1", "--metadata", "AWS_REGION=eu-west-1"]
 
     env = fake_aws(tmp_path, 'echo "An error occurred (ValidationError) when calling the DescribeStacks '
                              'operation: Stack with id nope does not exist" >&2\nexit 254\n')
@@ -285,10 +310,10 @@ def test_configure_reads_the_stack_with_the_aws_cli(tmp_path):
 def test_configured_mcp_json_starts_the_proxy(tmp_path, http_server):
     url, _ = http_server()
     plugins = copy_plugins(tmp_path)
-    p = run(CONFIGURE, "--outputs-json", outputs_file(tmp_path, {"KnowledgeMcpEndpoint": url}),
+    p = run(CONFIGURE, "--outputs-json", outputs_file(tmp_path, {"McpEndpoint": url}),
             "--region", "us-east-1", "--plugins-dir", plugins)
     assert p.returncode == 0, p.stderr
-    server = servers(plugins)["aws-knowledge"]
+    server = servers(plugins)[SERVER]
     assert server["command"] == "uvx" and server["args"][:2] == [PROXY_PACKAGE, url]
     assert (plugins / "aws-core" / "skills" / "iam-least-privilege-policies" / "SKILL.md").is_file()
 
