@@ -116,8 +116,12 @@ def lambda_watch(tmp_path_factory, moto_url):
     base URL of Function URLs."""
     port = free_port()
     state = tmp_path_factory.mktemp("watch-state")
+    # `cargo lambda watch` sends no IAM identity: it is a one-developer server, so its AWS
+    # calls use the function's own credentials (acting as callers is tried under
+    # tests/e2e/test_act_as_caller.py, which hands the functions real identities).
     env = base_env(AWS_MCP_ALLOW_UNAUTHENTICATED="true", AWS_MCP_STATE_DIR=state,
-                   AWS_ENDPOINT_URL=moto_url, AWS_MCP_STAGING_BUCKET=WATCH_STAGING_BUCKET)
+                   AWS_ENDPOINT_URL=moto_url, AWS_MCP_STAGING_BUCKET=WATCH_STAGING_BUCKET,
+                   AWS_MCP_ACT_AS="function")
     env["PATH"] = f"{TOOLS_BIN}:{os.environ.get('PATH', '')}"
     proc = Proc([str(TOOLS_BIN / "cargo-lambda"), "lambda", "watch", "--invoke-port", str(port)], env)
     base = f"http://127.0.0.1:{port}/lambda-url"

@@ -289,12 +289,14 @@ impl ToolHandler for CallAws {
         let read_only = commands
             .iter()
             .all(|c| aws_engine::run::is_read_only_command(c));
-        let owner = ctx.identity.snapshot().owner_key();
+        let caller = ctx.identity.snapshot();
+        let owner = caller.owner_key();
+        let acting = self.ctx.for_caller(&caller).await?;
         let progress = Progress::default();
         let summary = commands.join(" ; ");
         let gate = self.ctx.gate_for(ctx);
         let job = work(
-            self.ctx.clone(),
+            acting,
             owner.clone(),
             commands,
             max_results,

@@ -6,6 +6,7 @@
 //! [`CallGate`]. Long work becomes a task ([`tasks::TaskRunner`]). The Lambda functions and
 //! the local server build the same groups.
 
+pub mod actor;
 pub mod call_aws;
 pub mod gate;
 pub mod presign;
@@ -16,9 +17,8 @@ pub mod tasks;
 use std::sync::Arc;
 
 use aws_engine::{CallGate, Runner, paginate::PageBudget};
-use mcp_protocol::{Tool, ToolContext, ToolGroup};
+use mcp_protocol::{CallerIdentity, IdentityKind, Tool, ToolContext, ToolError, ToolGroup};
 use script_sandbox::Sandbox;
-use serde_json::Value;
 
 use crate::tasks::{Answer, TaskJob, TaskRunner};
 
@@ -53,6 +53,8 @@ pub struct ApiContext {
     pub staging: Option<aws_engine::staging::Staging>,
     /// Metrics and audit for the AWS calls scripts make (each counted like a call_aws call).
     pub telemetry: Option<mcp_telemetry::Telemetry>,
+    /// Whose credentials sign the calls made for a caller.
+    pub acting: actor::Acting,
 }
 
 impl ApiContext {
@@ -68,9 +70,31 @@ impl ApiContext {
         }
     }
 
+    /// This context with commands signed for `caller` (its mapped role in a deployed
+    /// server); refuses a caller that may not make AWS calls here.
+    pub async fn for_caller(&self, caller: &CallerIdentity) -> Result<ApiContext, ToolError> {
+        let runner = self.acting.runner_for(&self.runner, caller).await?;
+        Ok(ApiContext {
+            runner,
+            ..self.clone()
+        })
+    }
+
     /// Runs a job handed over by another invocation, storing its answer in its task.
     pub async fn run_job(&self, job: TaskJob) {
-        let ctx = self.clone();
+        let caller = CallerIdentity {
+            kind: IdentityKind::Iam,
+            arn: Some(job.owner.clone()),
+            ..CallerIdentity::local()
+        };
+        let ctx = match self.for_caller(&caller).await {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                let answer = Answer::from_error(&e);
+                self.tasks.finish_job(&job, async move { answer }).await;
+                return;
+            }
+        };
         let (tool, arguments, region, owner) = (
             job.tool.clone(),
             job.arguments.clone(),
@@ -88,10 +112,20 @@ impl ApiContext {
         };
         self.tasks.finish_job(&job, work).await;
     }
+}
 
-    /// Reads a job from an invocation payload (`{"aws_mcp_task": {...}}`).
-    pub fn job_from_event(event: &Value) -> Option<TaskJob> {
-        serde_json::from_value(event.get("aws_mcp_task")?.clone()).ok()
+/// The tools a group lists, without the context that runs them: what a front function
+/// shows for a group it forwards to the group's own function.
+pub fn group_descriptors(group: &str) -> Vec<mcp_protocol::ToolDescriptor> {
+    match group {
+        "api" => vec![
+            call_aws::descriptor(),
+            suggest::descriptor(),
+            run_script::descriptor(),
+        ],
+        "presign" => vec![presign::descriptor()],
+        "tasks" => vec![tasks::descriptor()],
+        _ => Vec::new(),
     }
 }
 

@@ -121,11 +121,16 @@ impl ToolHandler for GetPresignedUrl {
         })
         .await
         .map_err(ToolError::Denied)?;
-        let endpoint = self.ctx.runner.executor.s3_endpoint_setting();
-        let presigned = self
-            .ctx
-            .runner
-            .executor
+        // Staged files are the server's to sign (under the caller's prefix); any other
+        // bucket is signed as the caller, who may not name the staging bucket.
+        let executor = if staged {
+            self.ctx.runner.own.clone()
+        } else {
+            let caller = ctx.identity.snapshot();
+            self.ctx.for_caller(&caller).await?.runner.executor.clone()
+        };
+        let endpoint = executor.s3_endpoint_setting();
+        let presigned = executor
             .presign(&PresignRequest {
                 bucket: &bucket,
                 key: &key,
@@ -138,6 +143,9 @@ impl ToolHandler for GetPresignedUrl {
             .await
             .map_err(|e| match e {
                 aws_engine::execute::CallError::Validation(m) => ToolError::InvalidArgument(m),
+                e @ aws_engine::execute::CallError::Protected(_) => {
+                    ToolError::Denied(e.to_string())
+                }
                 other => ToolError::Downstream(other.to_string()),
             })?;
         let headers: Map<String, Value> = presigned

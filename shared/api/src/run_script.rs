@@ -357,7 +357,9 @@ pub struct RunScript {
 impl ToolHandler for RunScript {
     async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
         let args = read_args(arguments.clone())?;
-        let owner = ctx.identity.snapshot().owner_key();
+        let caller = ctx.identity.snapshot();
+        let owner = caller.owner_key();
+        let acting = self.ctx.for_caller(&caller).await?;
         let summary: String = args
             .code
             .lines()
@@ -368,7 +370,7 @@ impl ToolHandler for RunScript {
             .collect();
         let gate = self.ctx.gate_for(ctx);
         let job = work(
-            self.ctx.clone(),
+            acting,
             self.sandbox.clone(),
             args.code,
             args.timeout_seconds,

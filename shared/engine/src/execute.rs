@@ -15,6 +15,7 @@ use aws_models::{Operation, ServiceModel};
 use serde_json::{Map, Value};
 
 use crate::endpoints::{self, Endpoint, EndpointError};
+use crate::protected::ProtectedResources;
 use crate::response::{self, RawResponse, ResponseError, ServiceError};
 use crate::serialize::{self, RequestParts, SerializeError};
 use crate::sign::{self, SignError, SignerVariant, SigningKeys, SigningScope, UnsignedRequest};
@@ -176,6 +177,9 @@ pub enum CallError {
     Credentials(String),
     #[error("{0}")]
     Internal(String),
+    /// The request names one of the server's own resources.
+    #[error(transparent)]
+    Protected(#[from] crate::protected::ProtectedResourceError),
 }
 
 impl CallError {
@@ -184,6 +188,7 @@ impl CallError {
         match self {
             CallError::Validation(_) => "validation",
             CallError::Service(_) => "service",
+            CallError::Protected(_) => "policy",
             CallError::Network(_) | CallError::Credentials(_) | CallError::Internal(_) => "network",
         }
     }
@@ -196,6 +201,7 @@ impl CallError {
             CallError::Network(_) => "NetworkError".into(),
             CallError::Credentials(_) => "NoCredentials".into(),
             CallError::Internal(_) => "InternalError".into(),
+            CallError::Protected(_) => "ProtectedResource".into(),
         }
     }
 }
@@ -247,6 +253,8 @@ pub struct Executor {
     env: EnvLookup,
     retry: RetryPolicy,
     user_agent: String,
+    /// Resources no request from this executor may name (the deployed server's own).
+    protected: Option<Arc<ProtectedResources>>,
 }
 
 impl Executor {
@@ -261,6 +269,23 @@ impl Executor {
             env,
             retry: RetryPolicy::default(),
             user_agent: format!("aws-mcp/{}", env!("CARGO_PKG_VERSION")),
+            protected: None,
+        }
+    }
+
+    /// The same executor signing with other credentials (a caller's assumed role).
+    pub fn with_credentials(&self, credentials: Arc<dyn CredentialSource>) -> Self {
+        Self {
+            credentials,
+            ..self.clone()
+        }
+    }
+
+    /// The same executor refusing requests that name these resources.
+    pub fn with_protected(&self, protected: Arc<ProtectedResources>) -> Self {
+        Self {
+            protected: (!protected.is_empty()).then_some(protected),
+            ..self.clone()
         }
     }
 
@@ -321,6 +346,9 @@ impl Executor {
         checksum.add_request_checksum(params, &mut parts);
         let endpoint = self.endpoint(model, target)?;
         let url = request_url(model, params, &parts, &endpoint)?;
+        if let Some(protected) = &self.protected {
+            protected.check_request(&url, &parts.body)?;
+        }
         let mut headers = parts.headers.clone();
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
         headers.push(("User-Agent".into(), self.user_agent.clone()));
@@ -352,6 +380,33 @@ impl Executor {
             headers,
             body: parts.body,
         })
+    }
+
+    /// One call named by service and operation (the server's own work: STS, Secrets
+    /// Manager, Lambda), at the Region's endpoint or its `AWS_ENDPOINT_URL_<SERVICE>`.
+    pub async fn call_named(
+        &self,
+        service: &str,
+        operation: &str,
+        params: &Map<String, Value>,
+        region: &str,
+    ) -> Result<CallAnswer, CallError> {
+        let model = aws_models::models()
+            .service(service)
+            .map_err(|e| CallError::Internal(e.to_string()))?;
+        let op = model.operation(operation).ok_or_else(|| {
+            CallError::Internal(format!("{service} has no operation {operation}"))
+        })?;
+        self.call(
+            &model,
+            op,
+            params,
+            &CallTarget {
+                region,
+                endpoint_url: None,
+            },
+        )
+        .await
     }
 
     /// One API call, retried on throttling and transient faults.
@@ -464,6 +519,9 @@ impl Executor {
         &self,
         request: &crate::presign::PresignRequest<'_>,
     ) -> Result<crate::presign::PresignedUrl, CallError> {
+        if let Some(protected) = &self.protected {
+            protected.check_object(request.bucket, request.key)?;
+        }
         let keys = self
             .credentials
             .keys()

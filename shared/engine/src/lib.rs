@@ -31,6 +31,7 @@ pub mod paginate;
 pub mod params;
 pub mod policy;
 pub mod presign;
+pub mod protected;
 pub mod response;
 pub mod run;
 pub mod serialize;

@@ -135,6 +135,7 @@ impl From<CallError> for RunError {
         let kind = match &e {
             CallError::Validation(_) => FailureKind::Validation,
             CallError::Service(_) => FailureKind::Service,
+            CallError::Protected(_) => FailureKind::Policy,
             _ => FailureKind::Network,
         };
         Self {
@@ -199,7 +200,11 @@ pub fn region_in_arns(value: &Value) -> Option<String> {
 /// Runs AWS CLI commands.
 #[derive(Clone)]
 pub struct Runner {
+    /// Signs the command's own calls (in a deployed server: as the caller's role).
     pub executor: Executor,
+    /// Signs the server's own work, staging files in its bucket; the caller's role is
+    /// denied that bucket.
+    pub own: Executor,
     pub files: LocalFiles,
     /// Where files are staged when there are no local files (Lambda).
     pub staging: Option<crate::staging::Staging>,
@@ -208,6 +213,7 @@ pub struct Runner {
 impl Runner {
     pub fn new(executor: Executor, files: LocalFiles) -> Self {
         Self {
+            own: executor.clone(),
             executor,
             files,
             staging: None,
@@ -217,6 +223,15 @@ impl Runner {
     pub fn with_staging(mut self, staging: Option<crate::staging::Staging>) -> Self {
         self.staging = staging;
         self
+    }
+
+    /// The same runner with commands signed by `executor` (a caller's credentials); files
+    /// are still staged with the server's own.
+    pub fn for_caller(&self, executor: Executor) -> Self {
+        Self {
+            executor,
+            ..self.clone()
+        }
     }
 
     /// Runs one command line.
@@ -233,6 +248,7 @@ impl Runner {
                     .executor
                     .with_profile(&profile)
                     .map_err(RunError::from)?,
+                own: self.own.clone(),
                 files: self.files.clone(),
                 staging: self.staging.clone(),
             };
@@ -263,9 +279,10 @@ impl Runner {
             .map_err(|e| RunError::validation(format!("cannot make a staging folder: {e}")))?;
         let prefix = crate::staging::owner_prefix(owner);
         let fetched =
-            crate::staging::fetch(&self.executor, staging, &prefix, &names, dir.path()).await?;
+            crate::staging::fetch(&self.own, staging, &prefix, &names, dir.path()).await?;
         let local = Runner {
             executor: self.executor.clone(),
+            own: self.own.clone(),
             files: LocalFiles::Within(dir.path().to_path_buf()),
             staging: None,
         };
@@ -276,8 +293,7 @@ impl Runner {
             .collect();
         if !written.is_empty() {
             let notes =
-                crate::staging::publish(&self.executor, staging, &prefix, dir.path(), &written)
-                    .await?;
+                crate::staging::publish(&self.own, staging, &prefix, dir.path(), &written).await?;
             outcome.notes.extend(notes);
         }
         Ok(outcome)

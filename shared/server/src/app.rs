@@ -13,7 +13,8 @@ use mcp_telemetry::{FileSink, LineSink, StderrSink, Telemetry, TelemetryConfig};
 
 use crate::aws::SharedSdkConfig;
 use crate::identity::LocalIdentity;
-use crate::settings::{GroupName, Mode, Settings, SettingsError};
+use crate::internal::InternalKey;
+use crate::settings::{ActAs, GroupName, Mode, Settings, SettingsError};
 
 /// What the server tells clients at `initialize`.
 const INSTRUCTIONS: &str = "Tools for working with AWS. Before a multi-step AWS task, look for a skill (aws___retrieve_skill) and follow it. Check Regional availability with aws___get_regional_availability instead of guessing, and list Regions with aws___list_regions.";
@@ -35,6 +36,8 @@ pub enum StartupError {
 
 /// A ready server and what its transports need.
 pub struct App {
+    /// Seals and opens the events the stack's functions send each other.
+    pub internal: Arc<InternalKey>,
     pub server: Arc<McpServer>,
     /// The AWS tools' shared context (runs task jobs handed over in Lambda).
     pub api: Option<api_tools::ApiContext>,
@@ -49,6 +52,12 @@ impl App {
         let sdk = SharedSdkConfig::default();
         let telemetry = build_telemetry(&settings)?;
         let sessions = build_session_store(&settings, mode, &sdk).await?;
+        let own = own_executor(mode, &sdk)?;
+        let internal = Arc::new(InternalKey::new(
+            settings.deployed.internal_key_secret.clone(),
+            own.clone(),
+            lambda_region(&settings),
+        ));
 
         let mut registry = ToolRegistry::new();
         let mut api: Option<api_tools::ApiContext> = None;
@@ -79,21 +88,29 @@ impl App {
                     ));
                 }
                 GroupName::Api => {
-                    let ctx = api_context(&mut api, &settings, mode, &sdk, &telemetry).await?;
+                    let ctx =
+                        api_context(&mut api, &settings, mode, &sdk, &own, &internal, &telemetry)
+                            .await?;
                     registry = registry.with_group(&api_tools::ApiGroup { ctx });
                 }
                 GroupName::Presign => {
-                    let ctx = api_context(&mut api, &settings, mode, &sdk, &telemetry).await?;
+                    let ctx =
+                        api_context(&mut api, &settings, mode, &sdk, &own, &internal, &telemetry)
+                            .await?;
                     registry = registry.with_group(&api_tools::PresignGroup { ctx });
                 }
                 GroupName::Tasks => {
-                    let ctx = api_context(&mut api, &settings, mode, &sdk, &telemetry).await?;
+                    let ctx =
+                        api_context(&mut api, &settings, mode, &sdk, &own, &internal, &telemetry)
+                            .await?;
                     registry = registry.with_group(&api_tools::TasksGroup {
                         store: ctx.tasks.store.clone(),
                     });
                 }
             }
         }
+
+        registry = with_forwarded_groups(registry, &settings, &own, &internal);
 
         let config = ServerConfig {
             server_name: settings.server_name.clone(),
@@ -123,6 +140,7 @@ impl App {
             },
         };
         Ok(Self {
+            internal,
             server,
             api,
             local_identity: Arc::new(LocalIdentity::new(sdk)),
@@ -193,30 +211,61 @@ async fn build_session_store(
     Ok(Arc::new(DirSessionStore::open(&settings.state_dir)?))
 }
 
+/// The Region a deployed function runs in (its STS, Lambda and Secrets Manager calls).
+fn lambda_region(settings: &Settings) -> String {
+    std::env::var("AWS_REGION").unwrap_or_else(|_| settings.default_region.clone())
+}
+
+/// The groups this function lists but another function serves (the front of a stack).
+fn with_forwarded_groups(
+    mut registry: ToolRegistry,
+    settings: &Settings,
+    own: &aws_engine::execute::Executor,
+    internal: &Arc<InternalKey>,
+) -> ToolRegistry {
+    let forwarder = Arc::new(crate::forward::Forwarder {
+        executor: own.clone(),
+        key: internal.clone(),
+        region: lambda_region(settings),
+    });
+    for (group, function) in &settings.deployed.group_functions {
+        if settings.groups.contains(group) {
+            continue;
+        }
+        registry = registry.with_group(&crate::forward::ForwardedGroup {
+            group: *group,
+            function: function.clone(),
+            forwarder: forwarder.clone(),
+        });
+    }
+    registry
+}
+
 /// The shared context of the AWS tool groups, built on first need.
 async fn api_context(
     slot: &mut Option<api_tools::ApiContext>,
     settings: &Settings,
     mode: Mode,
     sdk: &SharedSdkConfig,
+    own: &aws_engine::execute::Executor,
+    internal: &Arc<InternalKey>,
     telemetry: &Telemetry,
 ) -> Result<api_tools::ApiContext, StartupError> {
     if let Some(ctx) = slot {
         return Ok(ctx.clone());
     }
-    let ctx = build_api_context(settings, mode, sdk, Some(telemetry.clone())).await?;
+    let ctx =
+        build_api_context(settings, mode, sdk, own, internal, Some(telemetry.clone())).await?;
     *slot = Some(ctx.clone());
     Ok(ctx)
 }
 
-/// The engine behind the AWS tools: pooled HTTP client, the SDK's credentials, the policy
-/// gate, the task store and the script sandbox.
-pub async fn build_api_context(
-    settings: &Settings,
+/// The executor that signs with the server's own credentials: the SDK's default chain
+/// (locally: the user's; in Lambda: the execution role).
+fn own_executor(
     mode: Mode,
     sdk: &SharedSdkConfig,
-    telemetry: Option<Telemetry>,
-) -> Result<api_tools::ApiContext, StartupError> {
+) -> Result<aws_engine::execute::Executor, StartupError> {
     use std::time::Duration;
     let sender =
         aws_engine::execute::ReqwestSender::new(Duration::from_secs(10), Duration::from_secs(60))
@@ -250,6 +299,88 @@ pub async fn build_api_context(
         credentials,
         Arc::new(|name: &str| std::env::var(name).ok()),
     );
+    Ok(executor)
+}
+
+/// How the AWS tools sign for callers: local credentials, the function's role (opt-in),
+/// or each caller's mapped role.
+async fn acting(
+    settings: &Settings,
+    mode: Mode,
+    own: &aws_engine::execute::Executor,
+) -> Result<api_tools::actor::Acting, StartupError> {
+    use api_tools::actor::{Acting, CallerRoleSettings, CallerRoles};
+    if mode != Mode::Lambda {
+        return Ok(Acting::Local);
+    }
+    let deployed = &settings.deployed;
+    let protected = Arc::new(aws_engine::protected::ProtectedResources::new(
+        deployed.protected.clone(),
+    ));
+    if deployed.act_as == ActAs::Function {
+        tracing::warn!(
+            "AWS_MCP_ACT_AS=function: every caller acts with this function's own role; use it only for a stack with a single user"
+        );
+        return Ok(Acting::Function(protected));
+    }
+    let mut map = deployed.role_map.clone();
+    if let Some(parameter) = &deployed.role_map_parameter {
+        map.extend(role_map_from_ssm(own, parameter, &lambda_region(settings)).await?);
+    }
+    let roles = CallerRoles::new(
+        CallerRoleSettings {
+            map,
+            assume_own_role: deployed.assume_own_role,
+            server_name: settings.server_name.clone(),
+            session_seconds: deployed.session_seconds,
+            region: lambda_region(settings),
+        },
+        own.clone(),
+        protected,
+    )
+    .map_err(|e| StartupError::Api(e.to_string()))?;
+    Ok(Acting::Caller(Arc::new(roles)))
+}
+
+/// More role map entries from an SSM parameter (`AWS_MCP_CALLER_ROLE_MAP_PARAMETER`).
+async fn role_map_from_ssm(
+    own: &aws_engine::execute::Executor,
+    parameter: &str,
+    region: &str,
+) -> Result<Vec<api_tools::actor::RoleMapEntry>, StartupError> {
+    let mut params = serde_json::Map::new();
+    params.insert("Name".into(), serde_json::json!(parameter));
+    params.insert("WithDecryption".into(), serde_json::json!(true));
+    let answer = own
+        .call_named("ssm", "GetParameter", &params, region)
+        .await
+        .map_err(|e| {
+            StartupError::Api(format!(
+                "cannot read the caller role map from SSM parameter {parameter} (AWS_MCP_CALLER_ROLE_MAP_PARAMETER): {e}"
+            ))
+        })?;
+    let text = answer
+        .output
+        .get("Parameter")
+        .and_then(|p| p.get("Value"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    api_tools::actor::parse_role_map(&format!("SSM parameter {parameter}"), text)
+        .map_err(|e| StartupError::Api(e.0))
+}
+
+/// The engine behind the AWS tools: the own executor, how it signs for callers, the
+/// policy gate, the task store and the script sandbox.
+pub async fn build_api_context(
+    settings: &Settings,
+    mode: Mode,
+    sdk: &SharedSdkConfig,
+    own: &aws_engine::execute::Executor,
+    internal: &Arc<InternalKey>,
+    telemetry: Option<Telemetry>,
+) -> Result<api_tools::ApiContext, StartupError> {
+    let executor = own.clone();
+    let acting = acting(settings, mode, own).await?;
     let files = match &settings.work_dir {
         Some(dir) => aws_engine::LocalFiles::Within(dir.clone()),
         None => aws_engine::LocalFiles::Refused(
@@ -286,7 +417,7 @@ pub async fn build_api_context(
     let detach = if mode == Mode::Lambda {
         match std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
             Ok(function) => api_tools::tasks::Detach::Dispatch(Arc::new(
-                crate::dispatch::SelfInvoke::new(executor, function),
+                crate::dispatch::SelfInvoke::new(own.clone(), function, internal.clone()),
             )),
             Err(_) => api_tools::tasks::Detach::Background,
         }
@@ -319,5 +450,6 @@ pub async fn build_api_context(
         sandbox,
         staging,
         telemetry,
+        acting,
     })
 }

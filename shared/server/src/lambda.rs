@@ -8,8 +8,12 @@ use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, service_fn};
 use mcp_protocol::{IdentitySource, KnownIdentity};
 use serde_json::{Value, json};
 
+use api_tools::tasks::TaskJob;
+
 use crate::app::App;
+use crate::forward;
 use crate::identity::{self, from_request_context};
+use crate::internal::{self, EventKind};
 use crate::settings::{GroupName, Mode, Settings, UnauthenticatedPolicy};
 
 /// Runs one tool group as a Lambda function until the runtime stops it.
@@ -27,20 +31,87 @@ pub async fn run(group: GroupName) -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// Serves one raw invocation event.
+/// Serves one raw invocation event: a Function URL request, or an internal event from
+/// another function of the stack (sealed; anything else is refused and audited).
 pub async fn dispatch_event(app: &App, payload: Value) -> Result<Value, lambda_http::Error> {
-    if let Some(job) = api_tools::ApiContext::job_from_event(&payload) {
-        let Some(api) = &app.api else {
-            return Err("this function does not run AWS tool tasks".into());
-        };
-        tracing::info!(task_id = %job.task_id, tool = %job.tool, "running a task");
-        api.run_job(job).await;
-        return Ok(json!({"ok": true}));
+    if let Some(sealed) = payload.get(internal::FIELD) {
+        return internal_event(app, sealed).await;
+    }
+    if let Some(job) = payload.get("aws_mcp_task") {
+        let claimed = job.get("owner").and_then(Value::as_str);
+        return Err(refuse(app, "an unsealed task event", "task", claimed));
+    }
+    if payload.pointer("/requestContext/http").is_none() {
+        return Err(refuse(
+            app,
+            "neither a Function URL request nor a sealed internal event",
+            "unknown",
+            None,
+        ));
+    }
+    if !app.settings.deployed.serve_url_events {
+        let claimed = payload
+            .pointer("/requestContext/authorizer/iam/userArn")
+            .and_then(Value::as_str);
+        return Err(refuse(
+            app,
+            "a Function URL request to a function that is reached only through the stack's endpoint (McpEndpoint)",
+            "function_url",
+            claimed,
+        ));
     }
     let request = lambda_http::request::from_str(&payload.to_string())
-        .map_err(|e| format!("not a Function URL request or task event: {e}"))?;
+        .map_err(|e| format!("not a Function URL request: {e}"))?;
     let response = handle(app, request).await;
     Ok(function_url_response(response))
+}
+
+/// A refused invocation: audited with the identity it claimed, answered as an error.
+fn refuse(app: &App, what: &str, kind: &str, claimed: Option<&str>) -> lambda_http::Error {
+    let reason = format!("refused {what}");
+    tracing::warn!(%reason, claimed, "invocation refused");
+    app.server
+        .telemetry()
+        .invocation_refused(&reason, kind, claimed);
+    reason.into()
+}
+
+/// A sealed event: a forwarded tool call or a task continuation.
+async fn internal_event(app: &App, sealed: &Value) -> Result<Value, lambda_http::Error> {
+    let (kind, body) = match app.internal.open(sealed).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            let claimed = sealed
+                .get("body")
+                .and_then(Value::as_str)
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|b| {
+                    b.pointer("/caller/arn")
+                        .or_else(|| b.get("owner"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            return Err(refuse(
+                app,
+                &format!("an internal event: {e}"),
+                "internal",
+                claimed.as_deref(),
+            ));
+        }
+    };
+    match kind {
+        EventKind::Call => Ok(forward::serve_call(app.server.registry(), &body).await),
+        EventKind::Task => {
+            let job: TaskJob = serde_json::from_value(body)
+                .map_err(|e| format!("a sealed task event without a task: {e}"))?;
+            let Some(api) = &app.api else {
+                return Err("this function does not run AWS tool tasks".into());
+            };
+            tracing::info!(task_id = %job.task_id, tool = %job.tool, "running a task");
+            api.run_job(job).await;
+            Ok(json!({"ok": true}))
+        }
+    }
 }
 
 /// A Function URL response document (the API Gateway v2 payload format).

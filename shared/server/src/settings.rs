@@ -89,10 +89,134 @@ pub enum UnauthenticatedPolicy {
     Local,
 }
 
+/// Whose role signs the AWS calls a deployed server makes for its callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActAs {
+    /// Each caller's mapped role (the default in Lambda).
+    Caller,
+    /// The function's own execution role, for every caller (single-user stacks only).
+    Function,
+}
+
+/// The settings of a deployed stack: acting as callers, internal events, the one endpoint.
+#[derive(Debug, Clone)]
+pub struct DeployedSettings {
+    pub act_as: ActAs,
+    /// `AWS_MCP_CALLER_ROLE_MAP`, checked.
+    pub role_map: Vec<api_tools::actor::RoleMapEntry>,
+    /// `AWS_MCP_CALLER_ROLE_MAP_PARAMETER`: an SSM parameter with more entries.
+    pub role_map_parameter: Option<String>,
+    /// `AWS_MCP_ASSUME_CALLER_ROLE`.
+    pub assume_own_role: bool,
+    /// `AWS_MCP_PROTECTED_RESOURCES`: the stack's own resource ARNs.
+    pub protected: Vec<String>,
+    /// `AWS_MCP_INTERNAL_KEY_SECRET`: the secret holding the internal events' key.
+    pub internal_key_secret: Option<String>,
+    /// `AWS_MCP_GROUP_FUNCTIONS`: the functions that own the groups this one forwards.
+    pub group_functions: Vec<(GroupName, String)>,
+    /// `AWS_MCP_ACTOR_SESSION_SECONDS`.
+    pub session_seconds: u64,
+    /// `AWS_MCP_SERVE_URL_EVENTS`: false for functions reached only through the front.
+    pub serve_url_events: bool,
+}
+
+impl DeployedSettings {
+    fn from_env() -> Result<Self, SettingsError> {
+        let act_as = match var("AWS_MCP_ACT_AS").as_deref().map(str::trim) {
+            None | Some("caller") => ActAs::Caller,
+            Some("function") => ActAs::Function,
+            Some(other) => {
+                return Err(SettingsError::Invalid {
+                    name: "AWS_MCP_ACT_AS".into(),
+                    value: other.into(),
+                    expected: "caller (each caller's mapped role) or function (the function's own role for everyone)".into(),
+                });
+            }
+        };
+        let invalid = |name: &str, value: String, expected: String| SettingsError::Invalid {
+            name: name.into(),
+            value,
+            expected,
+        };
+        let role_map = match var("AWS_MCP_CALLER_ROLE_MAP") {
+            None => Vec::new(),
+            Some(text) => api_tools::actor::parse_role_map("AWS_MCP_CALLER_ROLE_MAP", &text)
+                .map_err(|e| invalid("AWS_MCP_CALLER_ROLE_MAP", text, e.0))?,
+        };
+        let protected = match var("AWS_MCP_PROTECTED_RESOURCES") {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str::<Vec<String>>(&text).map_err(|e| {
+                invalid(
+                    "AWS_MCP_PROTECTED_RESOURCES",
+                    text,
+                    format!("a JSON list of ARNs ({e})"),
+                )
+            })?,
+        };
+        let group_functions = match var("AWS_MCP_GROUP_FUNCTIONS") {
+            None => Vec::new(),
+            Some(text) => {
+                let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+                    .map_err(|e| {
+                    invalid(
+                        "AWS_MCP_GROUP_FUNCTIONS",
+                        text.clone(),
+                        format!("a JSON object of group name to function name or ARN ({e})"),
+                    )
+                })?;
+                let mut out = Vec::new();
+                for (group, function) in map {
+                    let group = GroupName::parse(&group)?;
+                    let Some(function) = function.as_str().filter(|f| !f.is_empty()) else {
+                        return Err(invalid(
+                            "AWS_MCP_GROUP_FUNCTIONS",
+                            text,
+                            format!("a function name or ARN for group {}", group.as_str()),
+                        ));
+                    };
+                    out.push((group, function.to_owned()));
+                }
+                out
+            }
+        };
+        let session_seconds = number(
+            "AWS_MCP_ACTOR_SESSION_SECONDS",
+            3600u64,
+            "seconds between 900 and 3600",
+        )?;
+        if !(900..=3600).contains(&session_seconds) {
+            return Err(invalid(
+                "AWS_MCP_ACTOR_SESSION_SECONDS",
+                session_seconds.to_string(),
+                "seconds between 900 and 3600 (a role chained from the function's role lasts at most an hour)".into(),
+            ));
+        }
+        Ok(Self {
+            act_as,
+            role_map,
+            role_map_parameter: var("AWS_MCP_CALLER_ROLE_MAP_PARAMETER"),
+            assume_own_role: match var("AWS_MCP_ASSUME_CALLER_ROLE") {
+                None => true,
+                Some(_) => flag("AWS_MCP_ASSUME_CALLER_ROLE")?,
+            },
+            protected,
+            internal_key_secret: var("AWS_MCP_INTERNAL_KEY_SECRET"),
+            group_functions,
+            session_seconds,
+            serve_url_events: match var("AWS_MCP_SERVE_URL_EVENTS") {
+                None => true,
+                Some(_) => flag("AWS_MCP_SERVE_URL_EVENTS")?,
+            },
+        })
+    }
+}
+
 /// Every setting, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub groups: Vec<GroupName>,
+    /// How a deployed server signs for callers, authenticates internal events and forwards.
+    pub deployed: DeployedSettings,
     pub state_table: Option<String>,
     pub state_dir: PathBuf,
     pub metrics_namespace: String,
@@ -268,6 +392,7 @@ impl Settings {
         }
         Ok(Self {
             groups,
+            deployed: DeployedSettings::from_env()?,
             state_table: var("AWS_MCP_STATE_TABLE"),
             state_dir: var("AWS_MCP_STATE_DIR")
                 .map(PathBuf::from)

@@ -1,7 +1,10 @@
 //! The Lambda adapter with real Function URL events (kept in `tests/data/`).
 
 use lambda_http::Body;
-use mcp_server::settings::UnauthenticatedPolicy;
+use std::sync::Arc;
+
+use mcp_server::internal::{EventKind, InternalKey};
+use mcp_server::settings::{ActAs, UnauthenticatedPolicy};
 use mcp_server::{App, GroupName, Mode, Settings};
 use serde_json::Value;
 
@@ -96,7 +99,10 @@ async fn task_events_run_the_job_and_store_its_result() {
     let mut settings = Settings::from_env(Mode::Lambda, vec![GroupName::Api]).expect("settings");
     settings.state_table = None;
     settings.state_dir = dir.path().to_owned();
-    let app = App::build(settings, Mode::Lambda).await.expect("app");
+    // The job's own help command needs no role; acting as callers is tried end to end.
+    settings.deployed.act_as = ActAs::Function;
+    let mut app = App::build(settings, Mode::Lambda).await.expect("app");
+    app.internal = Arc::new(InternalKey::fixed(b"a per-stack key for this test only"));
     let store = app.api.as_ref().expect("api context").tasks.store.clone();
     let task = store
         .create(
@@ -107,13 +113,41 @@ async fn task_events_run_the_job_and_store_its_result() {
         )
         .await
         .expect("task");
-    let event = serde_json::json!({"aws_mcp_task": {
+    let job = serde_json::json!({
         "task_id": task.task_id,
         "owner": "arn:aws:iam::123456789012:user/dev",
         "tool": "call_aws",
         "arguments": {"cli_command": "aws dynamodb get-item help"},
         "region": "eu-west-1",
-    }});
+    });
+    // Unsealed, or sealed under another key, the same job is refused and left alone.
+    let unsealed = serde_json::json!({"aws_mcp_task": job});
+    assert!(
+        mcp_server::lambda::dispatch_event(&app, unsealed)
+            .await
+            .is_err()
+    );
+    let forged = InternalKey::fixed(b"a key somebody guessed at")
+        .seal(EventKind::Task, &job)
+        .await
+        .expect("seal");
+    assert!(
+        mcp_server::lambda::dispatch_event(&app, forged)
+            .await
+            .is_err()
+    );
+    let pending = store
+        .get("arn:aws:iam::123456789012:user/dev", &task.task_id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(pending.status, mcp_state::TaskStatus::Working);
+
+    let event = app
+        .internal
+        .seal(EventKind::Task, &job)
+        .await
+        .expect("seal");
     mcp_server::lambda::dispatch_event(&app, event)
         .await
         .expect("job ran");

@@ -229,6 +229,28 @@ impl Telemetry {
         }
     }
 
+    /// An invocation refused before any tool ran: an internal event without a valid tag, an
+    /// untagged task event, or a request this function does not serve. `claimed` is the
+    /// identity the event named, which is not to be trusted.
+    pub fn invocation_refused(&self, reason: &str, event_kind: &str, claimed: Option<&str>) {
+        let record = json!({
+            "eventVersion": "1.08",
+            "eventCategory": "Management",
+            "eventType": "AwsMcpEvent",
+            "eventTime": OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            "eventSource": self.config.server_name,
+            "eventName": "RefuseInvocation",
+            "errorCode": "InvocationRefused",
+            "errorMessage": reason,
+            "requestParameters": {"eventKind": event_kind, "claimedIdentity": claimed},
+            "eventID": uuid::Uuid::new_v4().to_string(),
+        })
+        .to_string();
+        for sink in &self.audit {
+            sink.write_line(&record);
+        }
+    }
+
     /// A `tools/call` refused by the rate quota before it ran: `Invocation` and `Throttle`.
     pub fn tool_throttled(&self, tool_name: &str) {
         let mut line = self.tool_metrics_template(tool_name, OffsetDateTime::now_utc());
