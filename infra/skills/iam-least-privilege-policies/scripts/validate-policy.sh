@@ -2,9 +2,13 @@
 # Validate an IAM policy document with IAM Access Analyzer.
 # Usage: validate-policy.sh <policy.json> [IDENTITY_POLICY|RESOURCE_POLICY|SERVICE_CONTROL_POLICY|RESOURCE_CONTROL_POLICY] [resource-type]
 # Exits 1 if any ERROR or SECURITY_WARNING finding is returned.
+# Works with bash 3.2 (macOS) and newer; needs the AWS CLI and python3.
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 
-doc="${1:?policy file required}"
+doc="${1:?policy file required (see --help)}"
 type="${2:-IDENTITY_POLICY}"
 rtype="${3:-}"
 

@@ -2,15 +2,25 @@
 # Create a two-AZ VPC: 2 public + 2 private subnets, IGW, one NAT gateway per AZ,
 # route tables, and S3/DynamoDB gateway endpoints. Prints the created IDs.
 # Usage: create-vpc.sh <name> <region> [cidr-prefix=10.0]
+# Works with bash 3.2 (macOS) and newer; needs the AWS CLI.
 set -euo pipefail
-name="${1:?name}"; region="${2:?region}"; p="${3:-10.0}"
+case "${1:-}" in
+  -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+name="${1:?name required (see --help)}"; region="${2:?region required (see --help)}"; p="${3:-10.0}"
 export AWS_DEFAULT_REGION="$region"
 
 tag() { echo "ResourceType=$1,Tags=[{Key=Name,Value=$name-$2}]"; }
 
-mapfile -t azs < <(aws ec2 describe-availability-zones --filters Name=state,Values=available \
-  --query 'AvailabilityZones[?ZoneType==`availability-zone`].ZoneName' --output text | tr '\t' '\n' | head -2)
-[[ ${#azs[@]} -eq 2 ]] || { echo "need two AZs" >&2; exit 1; }
+# The first two available AZs (standard zones only, not Local/Wavelength zones). `read -a` instead
+# of mapfile, which bash 3.2 lacks.
+# shellcheck disable=SC2016  # the backticks are a JMESPath literal, not a command substitution
+az_query='AvailabilityZones[?ZoneType==`availability-zone`].ZoneName'
+az_list="$(aws ec2 describe-availability-zones --filters Name=state,Values=available \
+  --query "$az_query" --output text)"
+read -r -a azs <<<"$az_list"
+[ "${#azs[@]}" -ge 2 ] || { echo "need two availability zones in $region" >&2; exit 1; }
+azs=("${azs[0]}" "${azs[1]}")
 
 vpc=$(aws ec2 create-vpc --cidr-block "$p.0.0/16" --tag-specifications "$(tag vpc vpc)" --query Vpc.VpcId --output text)
 aws ec2 wait vpc-available --vpc-ids "$vpc"
@@ -22,7 +32,7 @@ pub_rt=$(aws ec2 create-route-table --vpc-id "$vpc" --tag-specifications "$(tag 
 aws ec2 create-route --route-table-id "$pub_rt" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
 
 pub_cidrs=("$p.0.0/20" "$p.16.0/20"); priv_cidrs=("$p.128.0/20" "$p.144.0/20")
-priv_rts=()
+priv_rts=()   # expanded as ${a[@]+"${a[@]}"}: bash < 4.4 calls an empty "${a[@]}" unbound
 for i in 0 1; do
   az="${azs[$i]}"; suffix="${az: -1}"
   pub=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "${pub_cidrs[$i]}" --availability-zone "$az" \
@@ -45,7 +55,7 @@ done
 
 for svc in s3 dynamodb; do
   aws ec2 create-vpc-endpoint --vpc-id "$vpc" --vpc-endpoint-type Gateway \
-    --service-name "com.amazonaws.$region.$svc" --route-table-ids "${priv_rts[@]}" \
+    --service-name "com.amazonaws.$region.$svc" --route-table-ids ${priv_rts[@]+"${priv_rts[@]}"} \
     --query VpcEndpoint.VpcEndpointId --output text
 done
 echo "VPC=$vpc IGW=$igw PUBLIC_RT=$pub_rt"

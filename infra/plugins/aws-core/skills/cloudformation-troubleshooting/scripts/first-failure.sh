@@ -2,14 +2,25 @@
 # Print the earliest *_FAILED event of the most recent stack operation, then recurse into a
 # failed nested stack if that is where the error came from.
 # Usage: first-failure.sh <stack-name-or-arn> [region]
+# Works with bash 3.2 (macOS) and newer; needs the AWS CLI and python3.
 set -euo pipefail
-stack="${1:?stack name or ARN required}"
-region_args=()
-[[ -n "${2:-}" ]] && region_args=(--region "$2")
+case "${1:-}" in
+  -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+stack="${1:?stack name or ARN required (see --help)}"
+region="${2:-}"
+
+events() {
+  # No optional-argument array: bash < 4.4 treats an empty "${array[@]}" as unbound under set -u.
+  if [ -n "$region" ]; then
+    aws cloudformation describe-stack-events --stack-name "$1" --region "$region" --output json
+  else
+    aws cloudformation describe-stack-events --stack-name "$1" --output json
+  fi
+}
 
 show() {
-  local s="$1"
-  aws cloudformation describe-stack-events --stack-name "$s" "${region_args[@]}" --output json |
+  events "$1" |
   python3 -c '
 import json, sys
 events = json.load(sys.stdin)["StackEvents"]  # newest first
@@ -40,7 +51,7 @@ if rtype == "AWS::CloudFormation::Stack" and first["PhysicalResourceId"] != stac
 out="$(show "$stack")"
 echo "$out" | grep -v '^NESTED ' || true
 nested="$(echo "$out" | sed -n 's/^NESTED //p')"
-if [[ -n "$nested" ]]; then
+if [ -n "$nested" ]; then
   echo "--- nested stack $nested"
-  exec "$0" "$nested" "${2:-}"
+  exec "$0" "$nested" "$region"
 fi

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Deploy a new image tag to an existing ECS service by cloning its current task definition.
 # Usage: deploy-new-image.sh <cluster> <service> <container-name> <new-image-uri>
+# Works with bash 3.2 (macOS) and newer; needs the AWS CLI and python3.
 set -euo pipefail
-cluster="${1:?cluster}"; service="${2:?service}"; container="${3:?container name}"; image="${4:?image uri}"
+case "${1:-}" in
+  -h|--help) sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+cluster="${1:?cluster (see --help)}"; service="${2:?service}"; container="${3:?container name}"
+image="${4:?image uri}"
+taskdef="$(mktemp)"
+trap 'rm -f "$taskdef"' EXIT
 
 current="$(aws ecs describe-services --cluster "$cluster" --services "$service" \
   --query 'services[0].taskDefinition' --output text)"
@@ -24,10 +31,10 @@ for c in td["containerDefinitions"]:
         found = True
 if not found:
     sys.exit(f"container {container} not found in task definition")
-json.dump(td, open("/tmp/new-taskdef.json", "w"))
-' "$container" "$image"
+json.dump(td, open(sys.argv[3], "w"))
+' "$container" "$image" "$taskdef"
 
-new="$(aws ecs register-task-definition --cli-input-json file:///tmp/new-taskdef.json \
+new="$(aws ecs register-task-definition --cli-input-json "file://$taskdef" \
   --query 'taskDefinition.taskDefinitionArn' --output text)"
 echo "registered: $new"
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Smoke-test a deployed SAM HTTP API: read the ApiUrl output and call a path.
 # Usage: smoke-test.sh <stack-name> [path] [expected-status]
+# Works with bash 3.2 (macOS) and newer; needs the AWS CLI and curl.
 set -euo pipefail
-stack="${1:?stack name required}"
+case "${1:-}" in
+  -h|--help) sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+stack="${1:?stack name required (see --help)}"
 path="${2:-}"
 expected="${3:-200}"
 
@@ -13,8 +17,9 @@ if [[ -z "$url" || "$url" == "None" ]]; then
   exit 2
 fi
 
-status="$(curl -s -o /tmp/smoke-body.$$ -w '%{http_code}' "${url%/}/${path#/}")"
-echo "GET ${url%/}/${path#/} -> $status"
-head -c 500 /tmp/smoke-body.$$; echo
-rm -f /tmp/smoke-body.$$
-[[ "$status" == "$expected" ]]
+body="$(mktemp)"
+trap 'rm -f "$body"' EXIT
+status="$(curl -s -o "$body" -w '%{http_code}' "${url%/}/${path#/}")"
+echo "GET ${url%/}/${path#/} -> $status (expected $expected)"
+head -c 500 "$body"; echo
+[ "$status" = "$expected" ]
