@@ -5,11 +5,18 @@ Every plugin folder is generated; nothing in it is edited by hand:
 
   infra/plugins/<plugin>/.claude-plugin/plugin.json   Claude Code manifest
   infra/plugins/<plugin>/.codex-plugin/plugin.json    Codex manifest (points at skills/ and .mcp.json)
+  infra/plugins/<plugin>/.cursor-plugin/plugin.json   Cursor manifest (points at skills/ and .mcp.json)
   infra/plugins/<plugin>/skills/<skill>/...           every skill whose metadata.plugin is <plugin>
   infra/plugins/<plugin>/.mcp.json                    MCP servers started through mcp-proxy-for-aws
   infra/plugins/<plugin>/README.md                    contents, installation, configuration
   infra/plugins/README.md                             overview of the three plugins
-  .claude-plugin/marketplace.json                     the marketplace that lists them
+  .claude-plugin/marketplace.json                     Claude Code marketplace that lists them
+  .agents/plugins/marketplace.json                    Codex marketplace (local sources, install policy)
+  .cursor-plugin/marketplace.json                     Cursor marketplace
+
+All of them come from the PLUGINS table below and the skills' front matter. Homepage and
+repository fields are written only when the Cargo workspace names a real repository URL (an
+`.invalid` placeholder is left out: every format treats them as optional).
 
 `.mcp.json` holds one server, `aws-mcp`, with placeholders until infra/scripts/configure_plugins.py
 writes the McpEndpoint of a deployed stack; a configured `.mcp.json` is kept on rebuild unless
@@ -39,10 +46,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SKILLS_DIR = ROOT / "infra" / "skills"
 PLUGINS_DIR = ROOT / "infra" / "plugins"
 MARKETPLACE_FILE = ROOT / ".claude-plugin" / "marketplace.json"
+CODEX_MARKETPLACE_FILE = ROOT / ".agents" / "plugins" / "marketplace.json"
+CURSOR_MARKETPLACE_FILE = ROOT / ".cursor-plugin" / "marketplace.json"
 
 # ----------------------------------------------------------------------------- definitions
 
 MARKETPLACE_NAME = "aws-mcp-self-hosted"
+MARKETPLACE_DISPLAY_NAME = "AWS MCP (self-hosted)"
+MARKETPLACE_DESCRIPTION = ("Agent plugins for the self-hosted AWS MCP server: the server "
+                           "configuration (through mcp-proxy-for-aws) plus curated AWS skills.")
+# Codex: offered in the plugin directory but not installed unasked; the plugins need no
+# connector sign-in, so authentication happens at install time (the Codex default).
+CODEX_POLICY = {"installation": "AVAILABLE", "authentication": "ON_INSTALL"}
+CODEX_CATEGORY = "Cloud"
+CURSOR_CATEGORY = "developer-tools"  # the category Cursor's own plugins use for tooling
 VERSION = "0.1.0"  # bump when the plugins change in a release, so clients see an update
 AUTHOR = "aws-mcp contributors"
 LICENSE = "Apache-2.0"
@@ -77,6 +94,11 @@ PLUGINS = [
         "category": "cloud",
         "keywords": ["aws", "mcp", "cdk", "cloudformation", "sam", "serverless", "lambda",
                      "containers", "s3", "observability", "cost", "sdk", "iam", "secrets"],
+        "default_prompts": [
+            "Which AWS compute service fits this workload, and why?",
+            "Write a least-privilege IAM policy for this function.",
+            "Find out why my last CloudFormation deployment failed.",
+        ],
     },
     {
         "name": "aws-agents",
@@ -95,6 +117,11 @@ PLUGINS = [
         "category": "cloud",
         "keywords": ["aws", "mcp", "agents", "bedrock", "agentcore", "api-gateway", "rag",
                      "guardrails", "strands"],
+        "default_prompts": [
+            "Deploy this agent to Amazon Bedrock AgentCore Runtime.",
+            "Expose this Lambda function to my agent as an AgentCore Gateway tool.",
+            "Add long-term memory to this agent with AgentCore Memory.",
+        ],
     },
     {
         "name": "aws-data-analytics",
@@ -110,6 +137,11 @@ PLUGINS = [
         "category": "cloud",
         "keywords": ["aws", "mcp", "data-lake", "analytics", "etl", "s3-tables", "iceberg", "glue",
                      "athena"],
+        "default_prompts": [
+            "Create an S3 table bucket and an Iceberg table for these records.",
+            "Write an AWS Glue ETL job that loads new files incrementally.",
+            "Why is this Athena query slow and expensive?",
+        ],
     },
 ]
 PLUGIN_NAMES = [p["name"] for p in PLUGINS]
@@ -119,13 +151,25 @@ IGNORED_NAMES = {"__pycache__", ".DS_Store"}
 IGNORED_SUFFIXES = (".pyc", ".pyo", "~", ".swp")
 
 
-def repository_url() -> str:
-    """The repository URL from the Cargo workspace, so the manifests follow it."""
+def repository_url() -> str | None:
+    """The repository URL from the Cargo workspace, so the manifests follow it; None while the
+    workspace has none or only a placeholder (a host under the reserved `.invalid`, `.example`,
+    `.test` or `localhost` names or the example.com/.org/.net domains), so that no manifest points
+    at an address that does not exist."""
     try:
         cargo = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))
-        return cargo["workspace"]["package"]["repository"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "https://example.invalid/aws-mcp"
+        url = cargo["workspace"]["package"]["repository"]
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        return None
+    m = re.fullmatch(r"https://([^/:]+)(?::\d+)?(/\S*)?", url) if isinstance(url, str) else None
+    if not m:
+        return None
+    host = m.group(1).lower().rstrip(".")
+    reserved = ("example.com", "example.org", "example.net")
+    if host == "localhost" or host.rsplit(".", 1)[-1] in {"invalid", "example", "test", "localhost"} \
+            or any(host == d or host.endswith("." + d) for d in reserved):
+        return None
+    return url
 
 
 def dump_json(value) -> str:
@@ -489,54 +533,105 @@ def rel(path: Path) -> str:
 
 # --------------------------------------------------------------------------- generation
 
-def claude_manifest(plugin: dict, repo: str) -> dict:
+def links(repo: str | None) -> dict:
+    """homepage and repository, only for a real URL (optional in every format)."""
+    return {"homepage": repo, "repository": repo} if repo else {}
+
+
+def claude_manifest(plugin: dict, repo: str | None) -> dict:
     return {
         "name": plugin["name"],
         "version": VERSION,
         "description": plugin["description"],
         "author": {"name": AUTHOR},
-        "homepage": repo,
-        "repository": repo,
+        **links(repo),
         "license": LICENSE,
         "keywords": plugin["keywords"],
     }
 
 
-def codex_manifest(plugin: dict, repo: str) -> dict:
+def codex_manifest(plugin: dict, repo: str | None) -> dict:
     manifest = claude_manifest(plugin, repo)
-    manifest.update({
-        "skills": "./skills/",
-        "mcpServers": "./.mcp.json",
-        "interface": {
-            "displayName": plugin["display_name"],
-            "shortDescription": plugin["short_description"],
-            "longDescription": plugin["long_description"],
-            "category": plugin["category"].capitalize(),
-        },
-    })
+    interface = {
+        "displayName": plugin["display_name"],
+        "shortDescription": plugin["short_description"],
+        "longDescription": plugin["long_description"],
+        "developerName": AUTHOR,
+        "category": CODEX_CATEGORY,
+        "defaultPrompt": plugin["default_prompts"],
+    }
+    if repo:
+        interface["websiteURL"] = repo
+    manifest.update({"skills": "./skills/", "mcpServers": "./.mcp.json", "interface": interface})
     return manifest
 
 
-def marketplace(repo: str) -> dict:
+def cursor_manifest(plugin: dict, repo: str | None) -> dict:
+    # Cursor looks for mcp.json by default: name .mcp.json explicitly (the file the other
+    # clients read), and the skills folder with it.
+    return {
+        "name": plugin["name"],
+        "displayName": plugin["display_name"],
+        "version": VERSION,
+        "description": plugin["description"],
+        "author": {"name": AUTHOR},
+        **links(repo),
+        "license": LICENSE,
+        "category": CURSOR_CATEGORY,
+        "keywords": plugin["keywords"],
+        "skills": "./skills/",
+        "mcpServers": "./.mcp.json",
+    }
+
+
+def plugin_source(plugin: dict) -> str:
+    """The plugin folder relative to the repository root, as the marketplaces write it."""
+    return f"./{(PLUGINS_DIR / plugin['name']).relative_to(ROOT).as_posix()}"
+
+
+def marketplace(repo: str | None) -> dict:
+    """Claude Code: .claude-plugin/marketplace.json (string sources relative to the root)."""
     return {
         "name": MARKETPLACE_NAME,
         "owner": {"name": AUTHOR},
-        "metadata": {
-            "description": ("Agent plugins for the self-hosted AWS MCP server: the server "
-                            "configuration (through mcp-proxy-for-aws) plus curated AWS skills."),
-            "version": VERSION,
-        },
+        "metadata": {"description": MARKETPLACE_DESCRIPTION, "version": VERSION},
         "plugins": [{
             "name": p["name"],
-            "source": f"./{(PLUGINS_DIR / p['name']).relative_to(ROOT).as_posix()}",
+            "source": plugin_source(p),
             "description": p["description"],
             "version": VERSION,
             "author": {"name": AUTHOR},
-            "homepage": repo,
+            **({"homepage": repo} if repo else {}),
             "license": LICENSE,
             "category": p["category"],
             "keywords": p["keywords"],
         } for p in PLUGINS],
+    }
+
+
+def codex_marketplace() -> dict:
+    """Codex: .agents/plugins/marketplace.json (local sources resolved from the repository root,
+    which is two levels above the file; each path must start with ./ and stay inside it)."""
+    return {
+        "name": MARKETPLACE_NAME,
+        "interface": {"displayName": MARKETPLACE_DISPLAY_NAME},
+        "plugins": [{
+            "name": p["name"],
+            "source": {"source": "local", "path": plugin_source(p)},
+            "policy": dict(CODEX_POLICY),
+            "category": CODEX_CATEGORY,
+        } for p in PLUGINS],
+    }
+
+
+def cursor_marketplace() -> dict:
+    """Cursor: .cursor-plugin/marketplace.json (entries hold only name, source and description)."""
+    return {
+        "name": MARKETPLACE_NAME,
+        "owner": {"name": AUTHOR},
+        "metadata": {"description": MARKETPLACE_DESCRIPTION},
+        "plugins": [{"name": p["name"], "source": plugin_source(p), "description": p["description"]}
+                    for p in PLUGINS],
     }
 
 
@@ -550,12 +645,14 @@ def plugin_readme(plugin: dict, skills: list[dict]) -> str:
     name = plugin["name"]
     lines = [
         f"# {name}", "", GENERATED_NOTE, "", plugin["description"], "",
-        f"Part of the `{MARKETPLACE_NAME}` plugin marketplace (`.claude-plugin/marketplace.json` "
-        "at the repository root), for Claude Code and Codex.", "",
+        f"Part of the `{MARKETPLACE_NAME}` plugin marketplace for Claude Code, Codex and Cursor "
+        "(`.claude-plugin/marketplace.json`, `.agents/plugins/marketplace.json` and "
+        "`.cursor-plugin/marketplace.json` at the repository root).", "",
         "## What it contains", "",
         "| path | what |", "|---|---|",
         "| `.claude-plugin/plugin.json` | Claude Code plugin manifest |",
         "| `.codex-plugin/plugin.json` | Codex plugin manifest (points at `skills/` and `.mcp.json`) |",
+        "| `.cursor-plugin/plugin.json` | Cursor plugin manifest (points at `skills/` and `.mcp.json`) |",
         f"| `.mcp.json` | the MCP server `{SERVER_NAME}`: `mcp-proxy-for-aws` against your deployed stack's endpoint |",
         f"| `skills/` | {len(skills)} skill{'s' if len(skills) != 1 else ''}, copied from `infra/skills` |",
         "",
@@ -587,10 +684,18 @@ def plugin_readme(plugin: dict, skills: list[dict]) -> str:
         "```",
         "codex plugin marketplace add <path-or-repo>",
         "```", "",
-        f"then start Codex, run `/plugins` and install **{name}** from the `{MARKETPLACE_NAME}` "
-        "marketplace. Codex reads `.codex-plugin/plugin.json`, which names `skills/` and `.mcp.json`.",
-        "",
-        "Cursor, Kiro and other MCP clients have no plugin format: put the server entry from "
+        f"then start Codex, run `/plugins` and install **{name}** from the "
+        f"`{MARKETPLACE_DISPLAY_NAME}` marketplace (`.agents/plugins/marketplace.json`; Codex also "
+        "finds it on its own when started inside a clone). Codex reads `.codex-plugin/plugin.json`, "
+        "which names `skills/` and `.mcp.json`.", "",
+        "**Cursor** reads `.cursor-plugin/marketplace.json` and `.cursor-plugin/plugin.json`. On a "
+        "Teams or Enterprise plan an admin imports this repository as a team marketplace (Cursor "
+        f"dashboard, Plugins) and members install **{name}** from it. For yourself, copy the "
+        "configured plugin folder into Cursor's local plugins folder and reload the window:", "",
+        "```sh",
+        f"mkdir -p ~/.cursor/plugins/local && cp -R infra/plugins/{name} ~/.cursor/plugins/local/",
+        "```", "",
+        "Kiro and other MCP clients have no plugin marketplace: put the server entry from "
         "`.mcp.json` into their MCP configuration and the rules from `infra/rules/` into the project.",
         "",
         "## Configure the endpoint", "",
@@ -609,7 +714,8 @@ def plugin_readme(plugin: dict, skills: list[dict]) -> str:
         "environment works. AWS calls made through the server run as the role your identity maps to "
         "in the stack (the repository README, \"Security model\").", "",
         "If the plugin is already installed, update the marketplace and reinstall the plugin to "
-        f"pick the change up (Claude Code: `/plugin marketplace update {MARKETPLACE_NAME}`). "
+        f"pick the change up (Claude Code: `/plugin marketplace update {MARKETPLACE_NAME}`; "
+        "Cursor local copy: copy the folder again). "
         "`python3 infra/scripts/build_plugins.py --reset` puts the placeholders back.", "",
     ]
     return "\n".join(lines)
@@ -618,10 +724,15 @@ def plugin_readme(plugin: dict, skills: list[dict]) -> str:
 def plugins_readme(by_plugin: dict[str, list[dict]]) -> str:
     lines = [
         "# Agent plugins", "", GENERATED_NOTE, "",
-        "Single-install packages for Claude Code and Codex: the configuration of this self-hosted "
-        "AWS MCP server (through `mcp-proxy-for-aws`) plus a curated set of skills from "
-        f"`infra/skills`. The marketplace `{MARKETPLACE_NAME}` "
-        "(`.claude-plugin/marketplace.json` at the repository root) lists them.", "",
+        "Single-install packages for Claude Code, Codex and Cursor: the configuration of this "
+        "self-hosted AWS MCP server (through `mcp-proxy-for-aws`) plus a curated set of skills from "
+        f"`infra/skills`. The marketplace `{MARKETPLACE_NAME}` lists them in each client's format, "
+        "at the repository root:", "",
+        "| client | marketplace | plugin manifest |", "|---|---|---|",
+        "| Claude Code | `.claude-plugin/marketplace.json` | `.claude-plugin/plugin.json` |",
+        "| Codex | `.agents/plugins/marketplace.json` | `.codex-plugin/plugin.json` |",
+        "| Cursor | `.cursor-plugin/marketplace.json` | `.cursor-plugin/plugin.json` |", "",
+        "All three name the same plugin folders, `skills/` and `.mcp.json`.", "",
         "| plugin | skills | what |", "|---|---|---|",
     ]
     for p in PLUGINS:
@@ -635,21 +746,23 @@ def plugins_readme(by_plugin: dict[str, list[dict]]) -> str:
         "A skill joins a plugin through `metadata.plugin` in its `SKILL.md` front matter. After "
         "adding or changing skills:", "",
         "```sh",
-        "python3 infra/scripts/build_plugins.py          # regenerate these folders and the marketplace",
+        "python3 infra/scripts/build_plugins.py          # regenerate these folders and the marketplaces",
         "python3 infra/scripts/build_plugins.py --check  # what the tests run: exit 1 when out of date",
         "python3 infra/scripts/configure_plugins.py --stack-name aws-mcp  # endpoint of a deployed stack",
         "```", "",
-        "Plugin names, descriptions, keywords and the version live in the table at the top of "
-        "`build_plugins.py`.", "",
+        "Plugin names, descriptions, keywords, Codex prompts and the version live in the table at "
+        "the top of `build_plugins.py`; homepage and repository links appear once the Cargo "
+        "workspace names a real repository URL.", "",
     ]
     return "\n".join(lines)
 
 
-def expected_plugin_files(plugin: dict, skills: list[dict], repo: str) -> dict[str, tuple[bytes, bool]]:
+def expected_plugin_files(plugin: dict, skills: list[dict], repo: str | None) -> dict[str, tuple[bytes, bool]]:
     """Every generated file of a plugin except .mcp.json: path -> (content, executable)."""
     files = {
         ".claude-plugin/plugin.json": (dump_json(claude_manifest(plugin, repo)).encode(), False),
         ".codex-plugin/plugin.json": (dump_json(codex_manifest(plugin, repo)).encode(), False),
+        ".cursor-plugin/plugin.json": (dump_json(cursor_manifest(plugin, repo)).encode(), False),
         "README.md": (plugin_readme(plugin, skills).encode(), False),
     }
     for skill in skills:
@@ -723,10 +836,12 @@ def main(argv=None) -> int:
     # infra/plugins itself: its README; the plugin folders are compared above, anything else is stale.
     targets.append((PLUGINS_DIR, {"README.md": (plugins_readme(by_plugin).encode(), False)},
                     lambda r: r.split("/", 1)[0] in PLUGIN_NAMES))
-    # .claude-plugin/ at the root: only marketplace.json is ours.
-    targets.append((MARKETPLACE_FILE.parent,
-                    {MARKETPLACE_FILE.name: (dump_json(marketplace(repo)).encode(), False)},
-                    lambda r: r != MARKETPLACE_FILE.name))
+    # The marketplaces at the root: only marketplace.json in each folder is ours.
+    for path, content in ((MARKETPLACE_FILE, marketplace(repo)),
+                          (CODEX_MARKETPLACE_FILE, codex_marketplace()),
+                          (CURSOR_MARKETPLACE_FILE, cursor_marketplace())):
+        targets.append((path.parent, {path.name: (dump_json(content).encode(), False)},
+                        lambda r, name=path.name: r != name))
 
     problems = [(base, relative, why, expected) for base, expected, keep in targets
                 for relative, why in diff(expected, base, keep)]

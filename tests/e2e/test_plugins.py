@@ -1,5 +1,7 @@
-"""Agent plugins and rules files: the marketplace and plugin manifests, generated skills kept in
-sync with infra/skills (`build_plugins.py --check`), `.mcp.json` written from stack outputs by
+"""Agent plugins and rules files: the three marketplaces (Claude Code, Codex, Cursor) and each
+plugin's three manifests checked against the formats those clients read, generated skills kept
+in sync with infra/skills (`build_plugins.py --check`), the skills' shell scripts (shellcheck,
+`--help`, no bash-4-only syntax), `.mcp.json` written from stack outputs by
 `configure_plugins.py`, a configured `.mcp.json` starting the real proxy against the local
 server, and the rules files in their four formats."""
 
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+import jsonschema
 import pytest
 
 from conftest import CLIENT_BIN, ROOT, base_env
@@ -21,10 +24,13 @@ SKILLS_DIR = ROOT / "infra" / "skills"
 BUILD = ROOT / "infra" / "scripts" / "build_plugins.py"
 CONFIGURE = ROOT / "infra" / "scripts" / "configure_plugins.py"
 MARKETPLACE = ROOT / ".claude-plugin" / "marketplace.json"
+CODEX_MARKETPLACE = ROOT / ".agents" / "plugins" / "marketplace.json"
+CURSOR_MARKETPLACE = ROOT / ".cursor-plugin" / "marketplace.json"
 PROXY = CLIENT_BIN / "mcp-proxy-for-aws"
 PROXY_PACKAGE = "mcp-proxy-for-aws@1.7.0"
 SERVER = "aws-mcp"  # the one server entry: the stack's McpEndpoint serves every tool
-MANIFEST_KEYS = {"name", "version", "description", "author", "homepage", "repository", "license", "keywords"}
+MANIFEST_KEYS = {"name", "version", "description", "author", "license", "keywords"}
+LINK_KEYS = {"homepage", "repository"}  # only with a real repository URL
 RULES = {
     "claude": ROOT / "infra" / "rules" / "CLAUDE.md",
     "codex": ROOT / "infra" / "rules" / "AGENTS.md",
@@ -73,6 +79,159 @@ def servers(plugins_dir, plugin="aws-core"):
     return json.loads((plugins_dir / plugin / ".mcp.json").read_text())["mcpServers"]
 
 
+# ------------------------------------------------------------------------ formats
+#
+# What each client requires, written down as JSON Schema (draft 7):
+# - Cursor publishes schemas for both files (cursor/plugins, schemas/marketplace.schema.json and
+#   schemas/plugin.schema.json): closed objects, kebab-case names, `name` and `source` required
+#   on marketplace entries, `name` the only required manifest field. CURSOR_* restate them.
+# - Codex publishes no schema; CODEX_* follow what its loader accepts (codex-rs core/src/plugins
+#   marketplace.rs and manifest.rs): `name` and `plugins` required, local sources are objects
+#   `{"source": "local", "path": "./..."}` resolved from the folder above `.agents/`, policy
+#   values are fixed enums, manifest paths start with `./`, at most 3 default prompts of at most
+#   128 characters. Unknown keys are rejected here (Codex ignores them silently).
+# - Claude Code documents its fields (code.claude.com, plugins marketplace and manifest
+#   reference): marketplace `name`, `owner.name` and `plugins[].name`/`source` required, relative
+#   sources start with `./`, a manifest needs only `name`.
+
+KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+RELATIVE = r"^\./(?!.*(^|/)\.\.(/|$)).+"          # ./... without a .. step
+SEMVER = r"^\d+\.\d+\.\d+$"
+URL = {"type": "string", "pattern": r"^https://[^\s/]+\.[^\s/]+(/\S*)?$"}
+STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+AUTHOR = {"type": "object", "required": ["name"],
+          "properties": {"name": {"type": "string", "minLength": 1}, "email": {"type": "string"},
+                         "url": URL}}
+
+CLAUDE_MARKETPLACE_SCHEMA = {
+    "type": "object", "required": ["name", "owner", "plugins"],
+    "properties": {
+        "name": {"type": "string", "pattern": KEBAB},
+        "owner": AUTHOR,
+        "metadata": {"type": "object", "properties": {
+            "description": {"type": "string"}, "version": {"type": "string", "pattern": SEMVER},
+            "pluginRoot": {"type": "string"}}},
+        "plugins": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["name", "source"],
+            "properties": {
+                "name": {"type": "string", "pattern": KEBAB},
+                "source": {"type": "string", "pattern": RELATIVE},
+                "description": {"type": "string"}, "version": {"type": "string", "pattern": SEMVER},
+                "author": AUTHOR, "homepage": URL, "repository": URL, "license": {"type": "string"},
+                "category": {"type": "string"}, "keywords": STRINGS, "tags": STRINGS}}},
+    },
+}
+CLAUDE_PLUGIN_SCHEMA = {
+    "type": "object", "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": KEBAB},
+        "version": {"type": "string", "pattern": SEMVER}, "description": {"type": "string"},
+        "author": AUTHOR, "homepage": URL, "repository": URL, "license": {"type": "string"},
+        "keywords": STRINGS,
+    },
+}
+CODEX_MARKETPLACE_SCHEMA = {
+    "type": "object", "required": ["name", "plugins"], "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": KEBAB},
+        "interface": {"type": "object", "additionalProperties": False,
+                      "properties": {"displayName": {"type": "string", "minLength": 1}}},
+        "plugins": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["name", "source"], "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "pattern": KEBAB},
+                "source": {"type": "object", "required": ["source", "path"],
+                           "additionalProperties": False,
+                           "properties": {"source": {"const": "local"},
+                                          "path": {"type": "string", "pattern": RELATIVE}}},
+                "policy": {"type": "object", "additionalProperties": False, "properties": {
+                    "installation": {"enum": ["NOT_AVAILABLE", "AVAILABLE", "INSTALLED_BY_DEFAULT"]},
+                    "authentication": {"enum": ["ON_INSTALL", "ON_USE"]},
+                    "products": {"type": "array"}}},
+                "category": {"type": "string", "minLength": 1},
+            }}},
+    },
+}
+CODEX_PLUGIN_SCHEMA = {
+    "type": "object", "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": KEBAB},
+        "version": {"type": "string", "pattern": SEMVER}, "description": {"type": "string"},
+        "author": AUTHOR, "homepage": URL, "repository": URL, "license": {"type": "string"},
+        "keywords": STRINGS,
+        "skills": {"type": "string", "pattern": RELATIVE},
+        "mcpServers": {"type": "string", "pattern": RELATIVE},
+        "apps": {"type": "string", "pattern": RELATIVE},
+        "hooks": {"type": "string", "pattern": RELATIVE},
+        "interface": {"type": "object", "additionalProperties": False, "properties": {
+            "displayName": {"type": "string", "minLength": 1},
+            "shortDescription": {"type": "string"}, "longDescription": {"type": "string"},
+            "developerName": {"type": "string"}, "category": {"type": "string"},
+            "capabilities": STRINGS, "websiteURL": URL, "privacyPolicyURL": URL,
+            "termsOfServiceURL": URL, "brandColor": {"type": "string"},
+            "defaultPrompt": {"type": "array", "maxItems": 3,
+                              "items": {"type": "string", "minLength": 1, "maxLength": 128}},
+            "composerIcon": {"type": "string", "pattern": RELATIVE},
+            "logo": {"type": "string", "pattern": RELATIVE},
+            "screenshots": {"type": "array", "items": {"type": "string", "pattern": RELATIVE}}}},
+    },
+}
+CURSOR_NAME = {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$"}
+CURSOR_PATHS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+CURSOR_MARKETPLACE_SCHEMA = {
+    "type": "object", "required": ["name", "plugins"], "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "owner": {"type": "object", "required": ["name"], "additionalProperties": False,
+                  "properties": {"name": {"type": "string", "minLength": 1},
+                                 "email": {"type": "string"}}},
+        "metadata": {"type": "object", "properties": {"description": {"type": "string"}}},
+        "plugins": {"type": "array", "items": {
+            "type": "object", "required": ["name", "source"], "additionalProperties": False,
+            "properties": {"name": CURSOR_NAME, "source": {"type": "string", "minLength": 1},
+                           "description": {"type": "string"},
+                           "minClientVersions": {"type": "object"}}}},
+    },
+}
+CURSOR_PLUGIN_SCHEMA = {
+    "type": "object", "required": ["name"], "additionalProperties": False,
+    "properties": {
+        "name": CURSOR_NAME, "displayName": {"type": "string"}, "description": {"type": "string"},
+        "version": {"type": "string"}, "minClientVersions": {"type": "object"},
+        "author": {"type": "object", "required": ["name"], "additionalProperties": False,
+                   "properties": {"name": {"type": "string", "minLength": 1},
+                                  "email": {"type": "string"}}},
+        "publisher": {"type": "string", "minLength": 1}, "homepage": URL, "repository": URL,
+        "license": {"type": "string"}, "logo": {"type": "string"}, "keywords": STRINGS,
+        "category": {"type": "string"}, "tags": STRINGS, "commands": CURSOR_PATHS,
+        "agents": CURSOR_PATHS, "skills": CURSOR_PATHS, "rules": CURSOR_PATHS,
+        "hooks": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+        "variables": {"type": "object"},
+        "mcpServers": {"oneOf": [{"type": "string"}, {"type": "object"}, {"type": "array"}]},
+    },
+}
+
+# client -> (marketplace file, its schema, plugin manifest path, its schema, entry -> plugin folder)
+CLIENTS = {
+    "claude": (MARKETPLACE, CLAUDE_MARKETPLACE_SCHEMA, ".claude-plugin/plugin.json",
+               CLAUDE_PLUGIN_SCHEMA, lambda e: e["source"]),
+    "codex": (CODEX_MARKETPLACE, CODEX_MARKETPLACE_SCHEMA, ".codex-plugin/plugin.json",
+              CODEX_PLUGIN_SCHEMA, lambda e: e["source"]["path"]),
+    "cursor": (CURSOR_MARKETPLACE, CURSOR_MARKETPLACE_SCHEMA, ".cursor-plugin/plugin.json",
+               CURSOR_PLUGIN_SCHEMA, lambda e: e["source"]),
+}
+
+
+def schema_errors(instance, schema):
+    validator = jsonschema.Draft7Validator(schema)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in sorted(validator.iter_errors(instance), key=str)]
+
+
+def plugin_folders():
+    return sorted(d.name for d in PLUGINS_DIR.iterdir() if d.is_dir())
+
+
 # ------------------------------------------------------------------------ manifests
 
 def test_marketplace_lists_the_three_plugins():
@@ -82,30 +241,95 @@ def test_marketplace_lists_the_three_plugins():
     assert market["metadata"]["description"] and market["metadata"]["version"]
     assert [p["name"] for p in market["plugins"]] == PLUGINS
     for entry in market["plugins"]:
-        assert entry["source"].startswith("./")
-        folder = ROOT / entry["source"]
-        assert (folder / ".claude-plugin" / "plugin.json").is_file(), entry["source"]
-        manifest = json.loads((folder / ".claude-plugin" / "plugin.json").read_text())
+        manifest = json.loads((ROOT / entry["source"] / ".claude-plugin" / "plugin.json").read_text())
         assert manifest["name"] == entry["name"] and manifest["version"] == entry["version"]
         assert entry["description"] and entry["category"] and entry["keywords"]
 
 
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_each_client_marketplace_names_every_plugin_folder(client):
+    path, schema, manifest_path, manifest_schema, folder_of = CLIENTS[client]
+    market = json.loads(path.read_text())  # parses
+    assert schema_errors(market, schema) == []
+    assert market["name"] == "aws-mcp-self-hosted"
+    assert [e["name"] for e in market["plugins"]] == PLUGINS
+    assert sorted(PLUGINS) == plugin_folders(), "a plugin folder is missing from the marketplaces"
+    for entry in market["plugins"]:
+        # Every client resolves the path from the repository root (the folder that holds
+        # .claude-plugin/, .agents/ or .cursor-plugin/).
+        folder = (ROOT / folder_of(entry)).resolve()
+        assert folder == (PLUGINS_DIR / entry["name"]).resolve(), entry
+        manifest = json.loads((folder / manifest_path).read_text())
+        assert schema_errors(manifest, manifest_schema) == []
+        assert manifest["name"] == entry["name"]
+
+
+def test_codex_marketplace_offers_the_plugins_for_installation():
+    market = json.loads(CODEX_MARKETPLACE.read_text())
+    assert market["interface"]["displayName"]
+    for entry in market["plugins"]:
+        assert entry["source"] == {"source": "local", "path": f"./infra/plugins/{entry['name']}"}
+        assert entry["policy"] == {"installation": "AVAILABLE", "authentication": "ON_INSTALL"}
+        assert entry["category"]
+
+
+def test_cursor_marketplace_matches_the_claude_one():
+    cursor = json.loads(CURSOR_MARKETPLACE.read_text())
+    claude = json.loads(MARKETPLACE.read_text())
+    assert cursor["owner"] == claude["owner"]
+    assert [(e["name"], e["source"], e["description"]) for e in cursor["plugins"]] == \
+        [(e["name"], e["source"], e["description"]) for e in claude["plugins"]]
+
+
 @pytest.mark.parametrize("plugin", PLUGINS)
 def test_plugin_manifests_have_the_required_keys(plugin):
-    claude = json.loads((PLUGINS_DIR / plugin / ".claude-plugin" / "plugin.json").read_text())
-    codex = json.loads((PLUGINS_DIR / plugin / ".codex-plugin" / "plugin.json").read_text())
-    assert MANIFEST_KEYS <= claude.keys()
+    folder = PLUGINS_DIR / plugin
+    claude = json.loads((folder / ".claude-plugin" / "plugin.json").read_text())
+    codex = json.loads((folder / ".codex-plugin" / "plugin.json").read_text())
+    cursor = json.loads((folder / ".cursor-plugin" / "plugin.json").read_text())
+    assert MANIFEST_KEYS <= claude.keys() and claude.keys() <= MANIFEST_KEYS | LINK_KEYS
     assert MANIFEST_KEYS | {"skills", "mcpServers", "interface"} <= codex.keys()
-    for manifest in (claude, codex):
+    assert MANIFEST_KEYS | {"displayName", "category", "skills", "mcpServers"} <= cursor.keys()
+    for manifest in (claude, codex, cursor):
         assert manifest["name"] == plugin
         assert manifest["license"] == "Apache-2.0"
         assert manifest["author"]["name"] and manifest["keywords"] and manifest["description"]
         assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
-    assert {k: codex[k] for k in MANIFEST_KEYS} == claude
-    assert codex["skills"] == "./skills/" and (PLUGINS_DIR / plugin / "skills").is_dir()
-    assert codex["mcpServers"] == "./.mcp.json"
-    assert {"displayName", "shortDescription", "longDescription", "category"} <= codex["interface"].keys()
-    assert (PLUGINS_DIR / plugin / "README.md").is_file()
+        assert {k: manifest[k] for k in MANIFEST_KEYS | (LINK_KEYS & claude.keys())} == claude
+    assert {"displayName", "shortDescription", "longDescription", "category",
+            "developerName", "defaultPrompt"} <= codex["interface"].keys()
+    assert cursor["displayName"] == codex["interface"]["displayName"]
+    # The paths the manifests name exist inside the plugin folder.
+    for manifest in (codex, cursor):
+        assert manifest["skills"] == "./skills/" and (folder / "skills").is_dir()
+        assert list((folder / "skills").glob("*/SKILL.md"))
+        assert manifest["mcpServers"] == "./.mcp.json"
+        assert isinstance(json.loads((folder / ".mcp.json").read_text())["mcpServers"], dict)
+    assert (folder / "README.md").is_file()
+
+
+def test_no_placeholder_links_in_the_manifests():
+    files = [MARKETPLACE, CODEX_MARKETPLACE, CURSOR_MARKETPLACE] + [
+        PLUGINS_DIR / p / d / "plugin.json" for p in PLUGINS
+        for d in (".claude-plugin", ".codex-plugin", ".cursor-plugin")]
+    for path in files:
+        text = path.read_text()
+        assert not re.search(r"example\.(invalid|com|org)|<[A-Z_]+>", text), path
+
+    def links(value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k in LINK_KEYS | {"websiteURL", "url"}:
+                    yield v
+                else:
+                    yield from links(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from links(v)
+
+    for path in files:
+        for url in links(json.loads(path.read_text())):
+            assert re.fullmatch(URL["pattern"], url), (path, url)
 
 
 @pytest.mark.parametrize("plugin", PLUGINS)
@@ -168,6 +392,15 @@ def test_build_check_detects_drift_and_build_repairs_it(tmp_path):
     assert "`beta`" in (plugins / "aws-data-analytics" / "README.md").read_text()
     market = json.loads((tmp_path / ".claude-plugin" / "marketplace.json").read_text())
     assert [e["source"] for e in market["plugins"]] == [f"./infra/plugins/{n}" for n in PLUGINS]
+    codex = json.loads((tmp_path / ".agents" / "plugins" / "marketplace.json").read_text())
+    assert [e["source"]["path"] for e in codex["plugins"]] == [f"./infra/plugins/{n}" for n in PLUGINS]
+    cursor = json.loads((tmp_path / ".cursor-plugin" / "marketplace.json").read_text())
+    assert [e["source"] for e in cursor["plugins"]] == [f"./infra/plugins/{n}" for n in PLUGINS]
+    for name in PLUGINS:
+        for client in ("claude", "codex", "cursor"):
+            manifest = json.loads((plugins / name / f".{client}-plugin" / "plugin.json").read_text())
+            assert schema_errors(manifest, CLIENTS[client][3]) == []
+            assert not LINK_KEYS & manifest.keys()  # no Cargo.toml here: no repository URL
     assert run(script, "--check").returncode == 0
     first = {f: f.read_bytes() for f in sorted(tmp_path.rglob("*")) if f.is_file()}
     assert run(script).returncode == 0
@@ -197,6 +430,31 @@ def test_build_check_detects_drift_and_build_repairs_it(tmp_path):
     assert run(script, "--reset").returncode == 0
     assert servers(plugins)[SERVER]["args"][1:6:4] == ["<MCP_ENDPOINT>", "<REGION>"]
 
+    # The marketplaces at the root are checked too; other files next to them are left alone.
+    codex_market = tmp_path / ".agents" / "plugins" / "marketplace.json"
+    codex_market.write_text(codex_market.read_text().replace("AVAILABLE", "NOT_AVAILABLE", 1))
+    (tmp_path / ".agents" / "plugins" / "notes.txt").write_text("mine\n")
+    (plugins / "aws-core" / ".cursor-plugin" / "plugin.json").unlink()
+    p = run(script, "--check")
+    assert p.returncode == 1
+    assert ".agents/plugins/marketplace.json: out of date" in p.stdout
+    assert "infra/plugins/aws-core/.cursor-plugin/plugin.json: missing" in p.stdout
+    assert "notes.txt" not in p.stdout
+    assert run(script).returncode == 0 and run(script, "--check").returncode == 0
+    assert (tmp_path / ".agents" / "plugins" / "notes.txt").read_text() == "mine\n"
+
+    # Homepage and repository follow the Cargo workspace, and only a real URL is written.
+    cargo = tmp_path / "Cargo.toml"
+    for placeholder in ("https://example.invalid/aws-mcp", "https://git.example.com/x/aws-mcp"):
+        cargo.write_text(f'[workspace.package]\nrepository = "{placeholder}"\n')
+        assert run(script, "--check").returncode == 0
+    cargo.write_text('[workspace.package]\nrepository = "https://code.acme.internal/team/aws-mcp"\n')
+    assert run(script).returncode == 0
+    for client in ("claude", "codex", "cursor"):
+        manifest = json.loads((plugins / "aws-core" / f".{client}-plugin" / "plugin.json").read_text())
+        assert manifest["homepage"] == manifest["repository"] == "https://code.acme.internal/team/aws-mcp"
+        assert schema_errors(manifest, CLIENTS[client][3]) == []
+
     # A .mcp.json still holding the placeholder of the former per-group layout is regenerated.
     old = {"mcpServers": {"aws-knowledge": {"command": "uvx", "args": [PROXY_PACKAGE, "<KNOWLEDGE_MCP_ENDPOINT>", "--service", "lambda", "--region", "<REGION>"]}}}
     (plugins / "aws-agents" / ".mcp.json").write_text(json.dumps(old))
@@ -204,6 +462,63 @@ def test_build_check_detects_drift_and_build_repairs_it(tmp_path):
     assert p.returncode == 1 and "infra/plugins/aws-agents/.mcp.json: out of date" in p.stdout
     assert run(script).returncode == 0
     assert list(servers(plugins, "aws-agents")) == [SERVER]
+
+
+# ------------------------------------------------------------------------ skill scripts
+
+SCRIPTS = sorted(SKILLS_DIR.glob("*/scripts/*.sh"))
+# Syntax that bash 3.2 (macOS's /bin/bash) does not have.
+BASH4_ONLY = {
+    "mapfile/readarray": r"\b(mapfile|readarray)\b",
+    "associative array": r"\b(declare|local|typeset)\s+-\w*A",
+    "case conversion ${v,,} / ${v^^}": r"\$\{[#!]?\w+(\[[^]]*\])?(,,?|\^\^?)",
+    "&>> redirection": r"&>>",
+    "|& pipe": r"\|&",
+    "coproc": r"\bcoproc\b",
+    "wait -n": r"\bwait\s+-n\b",
+}
+
+
+def script_id(path):
+    return f"{path.parent.parent.name}/{path.name}"
+
+
+def test_there_are_skill_scripts():
+    assert len(SCRIPTS) >= 5
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=script_id)
+def test_skill_script_runs_on_bash_3_2_and_bsd_tools(script):
+    code = "\n".join(line for line in script.read_text().splitlines()
+                     if not line.lstrip().startswith("#"))
+    for what, pattern in BASH4_ONLY.items():
+        assert not re.search(pattern, code), f"{script_id(script)} uses {what}"
+    # An empty array expanded as "${a[@]}" is an unbound variable under set -u before bash 4.4.
+    for name in re.findall(r"\b(\w+)=\(\)", code):
+        assert f'"${{{name}[@]}}"' not in code.replace(f'${{{name}[@]+"${{{name}[@]}}"}}', ""), \
+            f'{script_id(script)}: write ${{{name}[@]+"${{{name}[@]}}"}} for the maybe-empty {name}'
+    # GNU-only date arithmetic needs a BSD fallback.
+    if re.search(r"\bdate\b[^\n|;]*\s-d\b", code):
+        assert "date --version" in code and re.search(r"\bdate\b[^\n|;]*\s-r\b", code), \
+            f"{script_id(script)} uses date -d without a BSD (date -r) branch"
+    assert os.access(script, os.X_OK), f"{script_id(script)} is not executable"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=script_id)
+def test_skill_script_help_and_syntax(script):
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    p = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30,
+                       env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"})
+    assert p.returncode == 0, p.stderr
+    assert "Usage:" in p.stdout
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+@pytest.mark.parametrize("script", SCRIPTS, ids=script_id)
+def test_skill_script_passes_shellcheck(script):
+    p = subprocess.run(["shellcheck", "--shell=bash", "--severity=info", str(script)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 # ------------------------------------------------------------------------ configure
@@ -338,6 +653,14 @@ def test_rules_file_names_the_skill_tools(agent):
                    "aws___suggest_aws_commands"):
         assert needle in text, f"{RULES[agent].name} does not mention {needle}"
     assert len(text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("agent", sorted(RULES))
+def test_rules_file_keeps_secret_values_out_of_the_conversation(agent):
+    text = " ".join(RULES[agent].read_text().split())
+    for needle in ("Never pull a secret value into the conversation", "get-secret-value",
+                   "--with-decryption", "create-access-key", "describe-secret"):
+        assert needle in text, f"{RULES[agent].name} does not mention {needle}"
 
 
 def test_cursor_rule_front_matter():
