@@ -104,9 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
         if status != 204:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body and status != 204:
-            self.wfile.write(body)
-        self.wfile.flush()
+        try:
+            if body and status != 204:
+                self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a bootstrap stopped mid-poll): nothing to tell it
 
     def lower_headers(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -973,3 +976,52 @@ class _ProxyHandler(_Handler):
         self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _forward
+
+
+# ---------------------------------------------------------------------------------------------
+# A Function URL in front of a runtime.
+
+
+class FunctionUrlServer:
+    """An HTTP endpoint that turns each request into a Function URL event for `runtime` and
+    the function's answer back into HTTP, as a Function URL with `AWS_IAM` auth does. The
+    caller is the principal whose access key signed the request (`callers` maps access key
+    ids to ARNs; an unknown or missing signature gets 403 as the real service gives).
+    Signatures themselves are not verified: the stand-in is about who the function is told
+    is calling, not about SigV4."""
+
+    def __init__(self, runtime: FakeRuntime, callers: dict[str, str]):
+        self.runtime = runtime
+        self.callers = dict(callers)
+        self.server, self.thread = _serve(_UrlHandler, "function-url", front=self)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        _shutdown(self.server, self.thread)
+
+
+class _UrlHandler(_Handler):
+    def _serve_any(self):
+        front: FunctionUrlServer = self.server.front
+        body, _ = self.read_body()
+        caller = front.callers.get(_access_key(self.headers.get("Authorization")) or "")
+        if caller is None:
+            self.reply(403, {"Message": "Forbidden"})
+            return
+        headers = {k: v for k, v in self.lower_headers().items()
+                   if k not in ("authorization", "content-length", "host")}
+        event = function_url_event(body, caller_arn=caller, method=self.command, path=self.path,
+                                   headers=headers)
+        try:
+            answer = front.runtime.invoke(event)
+        except LambdaError as e:
+            self.reply(502, {"Message": f"function error: {e}"})
+            return
+        payload = answer.get("body") or ""
+        data = base64.b64decode(payload) if answer.get("isBase64Encoded") else payload.encode()
+        out_headers = {k: v for k, v in (answer.get("headers") or {}).items()
+                       if k.lower() not in ("content-length", "content-type")}
+        self.reply(answer.get("statusCode", 200), data, out_headers,
+                   content_type=(answer.get("headers") or {}).get("content-type", "application/json"))
+
+    do_GET = do_POST = do_DELETE = _serve_any
