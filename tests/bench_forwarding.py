@@ -58,7 +58,7 @@ def main():
             Name="bench-key", SecretString=base64.b64encode(b"k" * 36).decode())
         env = base_env(AWS_ENDPOINT_URL=moto, **invoke.env(), AWS_MCP_INTERNAL_KEY_SECRET="bench-key",
                        AWS_MCP_STATE_DIR=Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-fwd-{port}",
-                       AWS_MCP_DOCS_LIVE="false",
+                       AWS_MCP_DOCS_LIVE="false", AWS_MCP_REQUESTS_PER_SECOND="0",
                        AWS_MCP_CALLER_ROLE_MAP=json.dumps([{"caller": CALLER,
                                                             "role": f"arn:aws:iam::{ACCOUNT}:role/Bench"}]))
         front = FakeRuntime("bench-front", TARGET / "lambda/knowledge/bootstrap",

@@ -61,6 +61,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the Rust runtime client expects
+    # Headers and body go out in two writes; with Nagle's algorithm on, the second waits for
+    # the peer's delayed ACK (about 40 ms) and every invocation would pay it.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
