@@ -129,13 +129,17 @@ def stack(moto_url, tmp_path_factory):
     sts = RecordingProxy(moto_url)
     invoke = LambdaInvokeStandIn()
     state = tmp_path_factory.mktemp("stack-state")
-    role_map = [{"caller": ALICE, "role": READER_ROLE}, {"caller": BOB, "role": WRITER_ROLE},
-                {"caller": f"arn:aws:iam::{ACCOUNT}:user/team-*", "role": READER_ROLE}]
+    role_map = [{"caller": ALICE, "role": READER_ROLE}, {"caller": BOB, "role": WRITER_ROLE}]
+    # Long maps live in SSM; its entries follow the inline ones.
+    client("ssm", moto_url).put_parameter(
+        Name="/stack/caller-role-map", Type="String",
+        Value=json.dumps([{"caller": f"arn:aws:iam::{ACCOUNT}:user/team-*", "role": READER_ROLE}]))
     common = base_env(
         AWS_ENDPOINT_URL=moto_url, **sts.env("STS"), **invoke.env(),
         AWS_MCP_STATE_DIR=state, AWS_MCP_INTERNAL_KEY_SECRET=KEY_SECRET,
         AWS_MCP_PROTECTED_RESOURCES=json.dumps(PROTECTED),
-        AWS_MCP_CALLER_ROLE_MAP=json.dumps(role_map), AWS_MCP_STAGING_BUCKET=STAGING,
+        AWS_MCP_CALLER_ROLE_MAP=json.dumps(role_map),
+        AWS_MCP_CALLER_ROLE_MAP_PARAMETER="/stack/caller-role-map", AWS_MCP_STAGING_BUCKET=STAGING,
         AWS_MCP_SERVER_NAME="team-mcp", AWS_MCP_INLINE_BUDGET_SECONDS="3",
         AWS_MCP_DOCS_LIVE="false", AWS_MCP_REQUESTS_PER_SECOND="0")
     runtimes = {
@@ -183,7 +187,7 @@ def test_callers_act_as_their_mapped_roles(stack):
                         {"code": "call_aws('sts', 'GetCallerIdentity')['Arn']"})
     assert not script.get("isError"), script
     assert script["structuredContent"]["result"].endswith(":assumed-role/ReaderRole/alice")
-    # A wildcard entry.
+    # A wildcard entry, from the SSM parameter.
     team = stack["front"].session(f"arn:aws:iam::{ACCOUNT}:user/team-erin")
     assert identity_arn(team.aws("aws sts get-caller-identity")).endswith(
         ":assumed-role/ReaderRole/team-erin")

@@ -583,6 +583,133 @@ mod tests {
         );
     }
 
+    /// A server whose own calls cannot leave the process (role mapping needs none).
+    fn roles(map: &str, assume_own_role: bool) -> CallerRoles {
+        use aws_engine::execute::{
+            HttpRequest, HttpResponse, HttpSender, StaticCredentials, TransportError,
+        };
+        struct NoNetwork;
+        #[async_trait]
+        impl HttpSender for NoNetwork {
+            async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+                Err(TransportError("no network in unit tests".into()))
+            }
+        }
+        let keys = SigningKeys {
+            access_key: "AKIDSERVER".into(),
+            secret_key: "secret".into(),
+            session_token: None,
+        };
+        let own = Executor::new(
+            Arc::new(NoNetwork),
+            Arc::new(StaticCredentials(keys)),
+            Arc::new(|_: &str| None),
+        );
+        let settings = CallerRoleSettings {
+            map: parse_role_map("test map", map).expect("map"),
+            assume_own_role,
+            server_name: "aws-mcp".into(),
+            session_seconds: 3600,
+            region: "us-east-1".into(),
+        };
+        CallerRoles::new(settings, own, Arc::default()).expect("roles")
+    }
+
+    fn caller(arn: &str) -> CallerIdentity {
+        CallerIdentity {
+            kind: mcp_protocol::IdentityKind::Iam,
+            arn: Some(arn.into()),
+            ..CallerIdentity::local()
+        }
+    }
+
+    fn refusal(result: Result<String, ToolError>) -> String {
+        match result {
+            Err(ToolError::Denied(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_matching_entry_wins() {
+        let r = roles(
+            r#"[{"caller": "arn:aws:iam::1:user/alice", "role": "arn:aws:iam::1:role/A"},
+                {"caller": "arn:aws:*", "role": "arn:aws:iam::1:role/Everyone"}]"#,
+            true,
+        );
+        let role = |arn: &str| {
+            let r = &r;
+            let c = caller(arn);
+            async move { r.role_for(&c).await.expect("mapped") }
+        };
+        assert_eq!(
+            role("arn:aws:iam::1:user/alice").await,
+            "arn:aws:iam::1:role/A"
+        );
+        assert_eq!(
+            role("arn:aws:iam::1:user/bob").await,
+            "arn:aws:iam::1:role/Everyone"
+        );
+        // A mapped assumed-role caller uses the map, not its own role.
+        assert_eq!(
+            role("arn:aws:sts::1:assumed-role/Dev/x").await,
+            "arn:aws:iam::1:role/Everyone"
+        );
+    }
+
+    #[tokio::test]
+    async fn callers_that_map_to_nothing_are_refused_with_the_fix() {
+        let r = roles("[]", true);
+        let user = refusal(r.role_for(&caller("arn:aws:iam::1:user/carol")).await);
+        assert!(user.contains("arn:aws:iam::1:user/carol"), "{user}");
+        assert!(user.contains("AWS_MCP_CALLER_ROLE_MAP"), "{user}");
+        let sso = refusal(
+            r.role_for(&caller(
+                "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a/gina",
+            ))
+            .await,
+        );
+        assert!(sso.contains("Identity Center"), "{sso}");
+        let nobody = refusal(r.role_for(&CallerIdentity::local()).await);
+        assert!(nobody.contains("IAM caller"), "{nobody}");
+
+        let off = roles("[]", false);
+        let own = refusal(
+            off.role_for(&caller("arn:aws:sts::1:assumed-role/Dev/x"))
+                .await,
+        );
+        assert!(own.contains("AWS_MCP_ASSUME_CALLER_ROLE=false"), "{own}");
+    }
+
+    #[tokio::test]
+    async fn own_role_lookups_that_fail_say_what_is_missing() {
+        let r = roles("[]", true);
+        let message = refusal(
+            r.role_for(&caller("arn:aws:sts::1:assumed-role/Dev/x"))
+                .await,
+        );
+        assert!(message.contains("iam:GetRole"), "{message}");
+    }
+
+    #[test]
+    fn assume_role_requests_carry_the_callers_marks() {
+        let r = roles("[]", true);
+        let p = r.assume_role_params("arn:aws:iam::1:user/alice", "arn:aws:iam::1:role/R");
+        assert_eq!(p["RoleSessionName"], "alice");
+        assert_eq!(p["SourceIdentity"], "alice");
+        assert_eq!(
+            p["Tags"][0],
+            json!({"Key": "ViaAWSMCPService", "Value": "true"})
+        );
+        assert_eq!(p["Tags"][2]["Value"], "arn:aws:iam::1:user/alice");
+        assert_eq!(
+            p["TransitiveTagKeys"],
+            json!(["ViaAWSMCPService", "CalledViaAWSMCP"])
+        );
+        // No protected resources: no session policy to send.
+        assert!(!p.contains_key("Policy"));
+    }
+
     #[test]
     fn the_session_policy_denies_the_server_and_fits_sts() {
         let protected = ProtectedResources::new(vec![
