@@ -371,11 +371,9 @@ def test_search_live_failure_still_answers_from_offline_sources(fake, trigger):
     phrase = f"{trigger} lambda function task timed out"
 
     async def body(s, init):
-        started = time.monotonic()
-        result = await s.call_tool(SEARCH, {"search_phrase": phrase, "limit": 5}, read_timeout_seconds=CALL_TIMEOUT)
-        return result, time.monotonic() - started
+        return await s.call_tool(SEARCH, {"search_phrase": phrase, "limit": 5}, read_timeout_seconds=CALL_TIMEOUT)
 
-    result, elapsed = session(body, docs_env(fake))
+    result = session(body, docs_env(fake))
     out = structured(result)
     results = check_results(out)
     assert results, "a failed live search must not give an empty answer"
@@ -385,7 +383,10 @@ def test_search_live_failure_still_answers_from_offline_sources(fake, trigger):
     assert "live" in out["note"].lower() and "fail" in out["note"].lower()
     assert len(fake.search_requests) == 1
     if trigger == "trigger-slow":
-        assert elapsed < 12, f"the live search should time out after about 5 s, took {elapsed:.1f}s"
+        # The fake stalls for 15 s; the search gives up on its own timeout and says so (how
+        # long that took is a benchmark's business, not a test's: a debug build's first search
+        # also builds the offline index on the same runtime).
+        assert "timed out" in out["sources"]["live"], out["sources"]
 
 
 def test_search_live_disabled_never_calls_the_service(fake):
