@@ -266,6 +266,12 @@ def test_the_stacks_own_resources_are_refused(stack):
         assert entry["status"] == "error", (command, entry)
         assert entry["error"]["kind"] == "policy", (command, entry)
         assert entry["error"]["code"] == "ProtectedResource", (command, entry)
+    # Loopback in Lambda is the Runtime API, which hands out the function's invocations.
+    for command in ["aws s3api list-buckets --endpoint-url http://127.0.0.1:9001",
+                    "aws s3 ls --endpoint-url http://localhost:9001",
+                    "aws s3 presign s3://alice-data/k --endpoint-url http://127.0.0.1:9001"]:
+        entry = bob.aws(command)
+        assert entry["status"] == "error" and "deployed server" in entry["error"]["message"], entry
     script = bob.call("aws___run_script", {
         "code": f"call_aws('secretsmanager', 'GetSecretValue', {{'SecretId': '{KEY_SECRET}'}})"})
     assert "own resources" in json.dumps(script), script

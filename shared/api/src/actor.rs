@@ -89,35 +89,27 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// The six fields of an ARN: `arn`, partition, service, Region, account, resource.
+fn arn_fields(arn: &str) -> Option<[&str; 6]> {
+    let mut fields = arn.splitn(6, ':');
+    let mut out = [""; 6];
+    for slot in &mut out {
+        *slot = fields.next()?;
+    }
+    (out[0] == "arn").then_some(out)
+}
+
 /// `(account, role name)` of `arn:<partition>:iam::<account>:role/<path/>name`.
 fn split_role_arn(arn: &str) -> Option<(&str, &str)> {
-    let mut fields = arn.splitn(6, ':');
-    let (_, _, service, _, account, resource) = (
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-    );
-    let path_and_name = resource.strip_prefix("role/")?;
-    let name = path_and_name.rsplit('/').next()?;
+    let [_, _, service, _, account, resource] = arn_fields(arn)?;
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
     (service == "iam" && !account.is_empty() && !name.is_empty()).then_some((account, name))
 }
 
 /// `(partition, account, role name, session)` of an assumed-role session ARN.
 fn split_assumed_role(arn: &str) -> Option<(&str, &str, &str, &str)> {
-    let mut fields = arn.splitn(6, ':');
-    let (_, partition, service, _, account, resource) = (
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-    );
-    let mut parts = resource.strip_prefix("assumed-role/")?.splitn(2, '/');
-    let (role, session) = (parts.next()?, parts.next()?);
+    let [_, partition, service, _, account, resource] = arn_fields(arn)?;
+    let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
     (service == "sts" && !role.is_empty()).then_some((partition, account, role, session))
 }
 

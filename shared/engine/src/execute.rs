@@ -255,6 +255,9 @@ pub struct Executor {
     user_agent: String,
     /// Resources no request from this executor may name (the deployed server's own).
     protected: Option<Arc<ProtectedResources>>,
+    /// Whether a command may choose its endpoint (`--endpoint-url`). A deployed server
+    /// refuses: in Lambda, loopback is the Runtime API that hands out invocations.
+    endpoint_overrides: bool,
 }
 
 impl Executor {
@@ -270,6 +273,7 @@ impl Executor {
             retry: RetryPolicy::default(),
             user_agent: format!("aws-mcp/{}", env!("CARGO_PKG_VERSION")),
             protected: None,
+            endpoint_overrides: true,
         }
     }
 
@@ -281,11 +285,23 @@ impl Executor {
         }
     }
 
-    /// The same executor refusing requests that name these resources.
+    /// The same executor refusing requests that name these resources, and commands that
+    /// choose their own endpoint (a deployed server's calls for a caller).
     pub fn with_protected(&self, protected: Arc<ProtectedResources>) -> Self {
         Self {
             protected: (!protected.is_empty()).then_some(protected),
+            endpoint_overrides: false,
             ..self.clone()
+        }
+    }
+
+    /// Refuses a command's own `--endpoint-url` where this executor does not take one.
+    pub fn check_endpoint_override(&self, endpoint_url: Option<&str>) -> Result<(), CallError> {
+        match endpoint_url {
+            Some(url) if !self.endpoint_overrides => Err(CallError::Validation(format!(
+                "--endpoint-url {url} is refused by the deployed server: its calls go to AWS endpoints chosen from --region (use --endpoint-url with a local server)"
+            ))),
+            _ => Ok(()),
         }
     }
 
@@ -313,6 +329,7 @@ impl Executor {
         target: &CallTarget<'_>,
     ) -> Result<Endpoint, CallError> {
         let service_id = model.metadata.service_id.clone().unwrap_or_default();
+        self.check_endpoint_override(target.endpoint_url)?;
         let mut endpoint =
             endpoints::resolve(&model.service_name, &service_id, target.region, &*self.env)?;
         if let Some(url) = target.endpoint_url {

@@ -634,6 +634,7 @@ impl Runner {
         region: &str,
         endpoint_url: Option<&str>,
     ) -> Result<String, RunError> {
+        self.executor.check_endpoint_override(endpoint_url)?;
         let configured = self.executor.s3_endpoint_setting();
         let presigned = self
             .executor
