@@ -88,17 +88,43 @@ pub fn descriptor() -> ToolDescriptor {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Commands {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Args {
-    cli_command: Commands,
+    /// Read by [`command_list`], which names what was wrong in terms of the schema.
+    cli_command: Value,
     max_results: Option<usize>,
+}
+
+/// The commands of `cli_command`: a string, or a list of strings.
+fn command_list(value: Value) -> Result<Vec<String>, ToolError> {
+    let wrong = |what: &str| {
+        ToolError::InvalidArgument(format!(
+            "cli_command must be a string (one AWS CLI command) or a list of strings; got {what}"
+        ))
+    };
+    match value {
+        Value::String(one) => Ok(vec![one]),
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s),
+                other => Err(wrong(&format!("{} at position {i}", json_kind(&other)))),
+            })
+            .collect(),
+        other => Err(wrong(json_kind(&other))),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 pub struct CallAws {
@@ -108,7 +134,13 @@ pub struct CallAws {
 /// One command's entry in `results`.
 pub fn result_entry(command: &str, outcome: &Result<CommandOutcome, RunError>) -> Value {
     let mut entry = Map::new();
-    entry.insert("cli_command".into(), json!(command));
+    // A refused over-long command is named, not echoed back whole.
+    let shown = if command.len() > MAX_COMMAND_CHARS {
+        aws_engine::text::clip(command, 200)
+    } else {
+        std::borrow::Cow::Borrowed(command)
+    };
+    entry.insert("cli_command".into(), json!(shown));
     match outcome {
         Ok(o) => {
             entry.insert("status".into(), json!("success"));
@@ -152,10 +184,7 @@ fn read_args(
     max_batch: usize,
 ) -> Result<(Vec<String>, Option<usize>), ToolError> {
     let args: Args = parse_arguments("call_aws", arguments)?;
-    let commands = match args.cli_command {
-        Commands::One(c) => vec![c],
-        Commands::Many(list) => list,
-    };
+    let commands = command_list(args.cli_command)?;
     if commands.is_empty() {
         return Err(ToolError::InvalidArgument(
             "cli_command is an empty list; give one command or up to 20".into(),

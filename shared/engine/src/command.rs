@@ -300,9 +300,10 @@ fn take_global(words: &[String], i: usize, g: &mut GlobalOptions) -> Result<usiz
         }
         "--query" => {
             let (v, n) = value("a JMESPath expression")?;
-            if let Err(e) = jmespath::compile(&v) {
+            if let Err(e) = crate::query::compile(&v) {
                 return Err(CommandError::Syntax(format!(
-                    "Bad value for --query {v}: invalid JMESPath expression: {e}"
+                    "Bad value for --query {}: {e}",
+                    crate::text::clip(&v, 200)
                 )));
             }
             g.query = Some(v);

@@ -32,12 +32,14 @@ pub mod params;
 pub mod policy;
 pub mod presign;
 pub mod protected;
+pub mod query;
 pub mod response;
 pub mod run;
 pub mod serialize;
 pub mod shorthand;
 pub mod sign;
 pub mod staging;
+pub mod text;
 pub mod validate;
 pub mod wait;
 

@@ -128,7 +128,7 @@ impl PagingArgs {
 
 /// Evaluates a JMESPath expression on a page (token expressions may use `||`, indexes).
 fn search(expr: &str, data: &Map<String, Value>) -> Result<Value, CallError> {
-    let compiled = jmespath::compile(expr)
+    let compiled = crate::query::compile(expr)
         .map_err(|e| CallError::Internal(format!("bad paginator expression {expr}: {e}")))?;
     let found = compiled
         .search(Value::Object(data.clone()))

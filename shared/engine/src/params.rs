@@ -191,8 +191,15 @@ fn scalar(arg: &str, shape: &Shape, text: &str) -> Result<Value, CommandError> {
 }
 
 fn json(arg: &str, text: &str) -> Result<Value, CommandError> {
-    serde_json::from_str(text)
-        .map_err(|e| param_error(arg, format!("Invalid JSON: {e}\nJSON received: {text}")))
+    serde_json::from_str(text).map_err(|e| {
+        param_error(
+            arg,
+            format!(
+                "Invalid JSON: {e}\nJSON received: {}",
+                crate::text::clip(text, 1000)
+            ),
+        )
+    })
 }
 
 /// A structure whose only member is a boolean `Value` (ec2's `AttributeBooleanValue`): the

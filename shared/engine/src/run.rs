@@ -346,8 +346,12 @@ impl Runner {
             .map_err(|r| RunError::validation(r.to_string()))?;
         if let Some(query) = &parsed.globals.query {
             // Compiled before anything is sent, so a bad query costs no call.
-            jmespath::compile(query)
-                .map_err(|e| RunError::validation(format!("Bad value for --query {query}: {e}")))?;
+            crate::query::compile(query).map_err(|e| {
+                RunError::validation(format!(
+                    "Bad value for --query {}: {e}",
+                    crate::text::clip(query, 200)
+                ))
+            })?;
         }
         let region = choose_region(&parsed, &call.params, &settings.default_region);
         gate.admit(&GateCall {
@@ -506,8 +510,12 @@ fn choose_region(parsed: &ParsedCommand, params: &Map<String, Value>, default: &
 
 /// `--query` on the merged output.
 pub fn apply_query(query: &str, value: Value) -> Result<Value, RunError> {
-    let compiled = jmespath::compile(query)
-        .map_err(|e| RunError::validation(format!("Bad value for --query {query}: {e}")))?;
+    let compiled = crate::query::compile(query).map_err(|e| {
+        RunError::validation(format!(
+            "Bad value for --query {}: {e}",
+            crate::text::clip(query, 200)
+        ))
+    })?;
     let found = compiled
         .search(value)
         .map_err(|e| RunError::validation(format!("--query {query}: {e}")))?;

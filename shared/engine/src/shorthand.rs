@@ -50,10 +50,15 @@ fn is_second_follow(c: char) -> bool {
     is_ws(c) || (c >= '!' && in_bmp(c) && !matches!(c, '"' | '\'' | ',' | '='))
 }
 
+/// How deep `[...]` and `{...}` may nest in one value. The parser recurses per level, so
+/// without a bound a hostile value would exhaust the stack; real values nest a few levels.
+pub const MAX_SHORTHAND_DEPTH: usize = 64;
+
 struct Parser<'a> {
     input: &'a [char],
     text: &'a str,
     i: usize,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -65,9 +70,21 @@ impl<'a> Parser<'a> {
             .unwrap_or_else(|| "the end".into());
         ShorthandError(format!(
             "invalid shorthand syntax in '{}': expected {expected} at character {} but found {got}; shorthand looks like Key=value,Other=[a,b],Map={{k=v}} (or give JSON)",
-            self.text,
+            crate::text::clip(self.text, 200),
             self.i + 1
         ))
+    }
+
+    /// Enters one level of `[` or `{`; refused past [`MAX_SHORTHAND_DEPTH`].
+    fn descend(&mut self) -> Result<(), ShorthandError> {
+        self.depth += 1;
+        if self.depth > MAX_SHORTHAND_DEPTH {
+            return Err(ShorthandError(format!(
+                "shorthand value nests deeper than {MAX_SHORTHAND_DEPTH} levels of [...] or {{...}} at character {}; flatten it or give JSON",
+                self.i + 1
+            )));
+        }
+        Ok(())
     }
 
     fn current(&self) -> Option<char> {
@@ -271,6 +288,7 @@ impl<'a> Parser<'a> {
     }
 
     fn explicit_list(&mut self) -> Result<Short, ShorthandError> {
+        self.descend()?;
         self.expect('[', true)?;
         let mut values = Vec::new();
         while self.current() != Some(']') {
@@ -285,6 +303,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(']', false)?;
+        self.depth -= 1;
         Ok(Short::List(values))
     }
 
@@ -297,6 +316,7 @@ impl<'a> Parser<'a> {
     }
 
     fn hash_literal(&mut self) -> Result<Short, ShorthandError> {
+        self.descend()?;
         self.expect('{', true)?;
         let mut map = IndexMap::new();
         while self.current() != Some('}') {
@@ -321,6 +341,7 @@ impl<'a> Parser<'a> {
             map.insert(key, v);
         }
         self.expect('}', false)?;
+        self.depth -= 1;
         Ok(Short::Map(map))
     }
 }
@@ -332,6 +353,7 @@ pub fn parse(value: &str) -> Result<IndexMap<String, Short>, ShorthandError> {
         input: &chars,
         text: value,
         i: 0,
+        depth: 0,
     };
     p.parameter()
 }

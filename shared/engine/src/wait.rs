@@ -226,7 +226,7 @@ fn parse_acceptor(a: &Value) -> Result<Acceptor, String> {
         let expr = argument
             .as_deref()
             .ok_or_else(|| "a path acceptor has no argument".to_owned())?;
-        jmespath::compile(expr).map_err(|e| format!("bad expression {expr}: {e}"))?;
+        crate::query::compile(expr).map_err(|e| format!("bad expression {expr}: {e}"))?;
     }
     Ok(Acceptor {
         state,
@@ -277,7 +277,7 @@ impl Acceptor {
 
     /// The JMESPath result on an answer, `None` when the expression fails on it.
     fn search(&self, output: &Map<String, Value>) -> Option<Value> {
-        let expr = jmespath::compile(self.argument.as_deref()?).ok()?;
+        let expr = crate::query::compile(self.argument.as_deref()?).ok()?;
         // Serialised straight from the map: no copy of a possibly large answer.
         let found = expr.search(output).ok()?;
         serde_json::to_value(&*found).ok()

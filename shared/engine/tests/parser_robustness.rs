@@ -63,3 +63,102 @@ proptest! {
         prop_assert!(shell_words(&line).is_err(), "{line:?} was accepted");
     }
 }
+
+/// Runs `f` on a thread whose stack is as small as a runtime worker's, so a parser that
+/// recursed without bound would abort the test binary instead of passing.
+fn on_worker_stack<F: FnOnce() + Send + 'static>(f: F) {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("no stack overflow");
+}
+
+/// Parses, builds, validates and serialises `line` the way a call would, returning the first
+/// error's text.
+fn whole_path(line: &str) -> Result<(), String> {
+    let parsed = parse_command(line).map_err(|e| e.to_string())?;
+    let call = build_call(&parsed).map_err(|e| e.to_string())?;
+    let model = aws_models::models()
+        .service(&call.service)
+        .map_err(|e| e.to_string())?;
+    aws_engine::validate::validate(&model, &call.operation, &call.params)
+        .map_err(|e| e.to_string())?;
+    let operation = model.operation(&call.operation).ok_or("no operation")?;
+    aws_engine::serialize::serialize(&model, operation, &call.params)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn hostile_nesting_gets_an_error_on_a_worker_stack() {
+    on_worker_stack(|| {
+        let deep =
+            |open: &str, close: &str, n: usize| format!("{}x{}", open.repeat(n), close.repeat(n));
+        let cases = [
+            (
+                format!("aws s3api list-buckets --query '{}'", deep("(", ")", 3000)),
+                "nests too deeply",
+            ),
+            (
+                format!("aws s3api list-buckets --query '{}a'", "a.".repeat(5000)),
+                "nests too deeply",
+            ),
+            (
+                format!("aws s3api list-buckets --query '{}a'", "!".repeat(5000)),
+                "nests too deeply",
+            ),
+            (
+                format!(
+                    "aws dynamodb put-item --table-name t --item a={}",
+                    deep("{a=", "}", 5000)
+                ),
+                "deeper than 64 levels",
+            ),
+            (
+                format!(
+                    "aws ec2 describe-vpcs --filters Name=a,Values={}",
+                    deep("[", "]", 5000)
+                ),
+                "deeper than 64 levels",
+            ),
+            (
+                format!(
+                    "aws dynamodb put-item --table-name t --item '{}'",
+                    deep("{\"a\":", "}", 5000)
+                ),
+                "recursion limit",
+            ),
+        ];
+        for (line, expected) in cases {
+            let err = whole_path(&line).expect_err("refused");
+            assert!(err.contains(expected), "{expected:?} not in {err}");
+            assert!(
+                err.len() < 2000,
+                "the error echoes the whole input: {}",
+                &err[..300]
+            );
+        }
+    });
+}
+
+#[test]
+fn the_deepest_accepted_values_run_the_whole_path_on_a_worker_stack() {
+    on_worker_stack(|| {
+        // DynamoDB's AttributeValue is a recursive shape: the deepest JSON serde accepts runs
+        // through building, validation and serialisation.
+        let mut item = String::from("{\"S\":\"x\"}");
+        for _ in 0..60 {
+            item = format!("{{\"M\":{{\"a\":{item}}}}}");
+        }
+        let line = format!("aws dynamodb put-item --table-name t --item '{{\"k\":{item}}}'");
+        whole_path(&line).expect("accepted");
+        let shorthand = format!(
+            "aws ec2 describe-vpcs --filters Name=a,Values={}x{}",
+            "[".repeat(60),
+            "]".repeat(60)
+        );
+        let _ = whole_path(&shorthand);
+    });
+}

@@ -109,7 +109,8 @@ impl Incoming {
         };
         let id = obj.remove("id");
         let id_for_error = match &id {
-            Some(v @ (Value::String(_) | Value::Number(_))) => v.clone(),
+            Some(v @ Value::String(_)) => v.clone(),
+            Some(Value::Number(n)) if is_exact_integer(n) => Value::Number(n.clone()),
             _ => Value::Null,
         };
         if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
@@ -125,10 +126,14 @@ impl Incoming {
                 }
                 match id {
                     None => Incoming::Notification { method, params },
-                    Some(id @ (Value::String(_) | Value::Number(_))) => {
-                        Incoming::Request { id, method, params }
-                    }
-                    Some(_) => invalid(Value::Null, "\"id\" must be a string or a number"),
+                    Some(id @ Value::String(_)) => Incoming::Request { id, method, params },
+                    Some(Value::Number(n)) if is_exact_integer(&n) => Incoming::Request {
+                        id: Value::Number(n),
+                        method,
+                        params,
+                    },
+                    Some(Value::Number(_)) => invalid(Value::Null, ID_RULE),
+                    Some(_) => invalid(Value::Null, ID_RULE),
                 }
             }
             Some(_) => invalid(id_for_error, "\"method\" must be a string"),
@@ -152,6 +157,15 @@ impl Incoming {
             }
         }
     }
+}
+
+const ID_RULE: &str = "\"id\" must be a string or an integer between -2^63 and 2^64-1 \
+    (written without a fraction or exponent)";
+
+/// Whether a JSON number is an integer this server can echo back exactly: `1e3`, `1.0` and
+/// integers beyond 64 bits are parsed as floats and would come back rewritten.
+fn is_exact_integer(n: &serde_json::Number) -> bool {
+    n.is_i64() || n.is_u64()
 }
 
 fn invalid(id: Value, message: &str) -> Incoming {

@@ -49,12 +49,21 @@ where
     let can_elicit = AtomicBool::new(false);
     let input_closed = Arc::new(AtomicBool::new(false));
     let mut in_flight = JoinSet::new();
-    let mut lines = input.lines();
-    while let Some(line) = lines.next_line().await? {
+    let mut input = input;
+    let mut buffer = Vec::new();
+    let limit = server.config().max_body_bytes;
+    while let Some(read) = next_line(&mut input, &mut buffer, limit).await? {
+        let line = match read {
+            LineRead::Text(line) => line,
+            LineRead::Refused(error) => {
+                let _ = tx.send(jsonrpc::error_response(&Value::Null, &error));
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Value = match serde_json::from_str(&line) {
+        let parsed: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
                 let _ = tx.send(jsonrpc::error_response(
@@ -129,4 +138,61 @@ where
     writer
         .await
         .map_err(|e| std::io::Error::other(format!("stdout writer failed: {e}")))?
+}
+
+/// One line of input, or why it is answered with an error instead of being parsed.
+enum LineRead<'a> {
+    Text(&'a str),
+    Refused(RpcError),
+}
+
+/// Reads up to the next newline into `buffer`, keeping at most `limit` bytes: a longer line
+/// is read to its end and dropped (so the next line starts cleanly) and memory stays bounded;
+/// a line that is not UTF-8 is refused rather than ending the loop. `None` at end of input.
+async fn next_line<'a, R>(
+    input: &mut R,
+    buffer: &'a mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<Option<LineRead<'a>>>
+where
+    R: AsyncBufRead + Unpin,
+{
+    buffer.clear();
+    let mut seen = 0usize;
+    loop {
+        let available = input.fill_buf().await?;
+        if available.is_empty() {
+            if seen == 0 {
+                return Ok(None);
+            }
+            break;
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], true),
+            None => (available, false),
+        };
+        if seen + chunk.len() <= limit {
+            buffer.extend_from_slice(chunk);
+        }
+        seen += chunk.len();
+        let used = chunk.len() + usize::from(done);
+        input.consume(used);
+        if done {
+            break;
+        }
+    }
+    if seen > limit {
+        return Ok(Some(LineRead::Refused(RpcError::invalid_request(format!(
+            "Message of {seen} bytes exceeds the limit of {limit} bytes (AWS_MCP_MAX_BODY_BYTES)"
+        )))));
+    }
+    if buffer.last() == Some(&b'\r') {
+        buffer.pop();
+    }
+    match std::str::from_utf8(buffer) {
+        Ok(text) => Ok(Some(LineRead::Text(text))),
+        Err(e) => Ok(Some(LineRead::Refused(RpcError::parse(format!(
+            "Parse error: the line is not valid UTF-8 ({e}); send one UTF-8 JSON-RPC message per line"
+        ))))),
+    }
 }

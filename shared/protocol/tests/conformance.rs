@@ -279,3 +279,87 @@ async fn stdio_answers_every_request_and_only_protocol() {
         .expect("parse error");
     assert_eq!(parse_error["error"]["code"], -32700);
 }
+
+/// Hostile lines (not UTF-8, longer than the body limit, ids that would come back
+/// rewritten) each get an error answer, and the loop keeps serving the next line.
+#[tokio::test]
+async fn stdio_survives_hostile_lines() {
+    let (server, _) = server(Quotas::default());
+    let limit = server.config().max_body_bytes;
+    let (client, server_end) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    let who: Arc<dyn IdentitySource> = Arc::new(KnownIdentity(CallerIdentity::local()));
+    let task = tokio::spawn(serve_stdio(
+        server,
+        who,
+        "s".repeat(64),
+        BufReader::new(server_read),
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client);
+    let writer = tokio::spawn(async move {
+        let mut input: Vec<u8> = Vec::new();
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n");
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":\"\xff\xfe\",\"method\":\"ping\"}\n");
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n");
+        let mut long =
+            b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":{\"x\":\"".to_vec();
+        long.resize(limit + 10, b'a');
+        long.extend_from_slice(b"\"}}\n");
+        input.extend_from_slice(&long);
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":1e3,\"method\":\"ping\"}\n");
+        input.extend_from_slice(
+            b"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,\"method\":\"ping\"}\n",
+        );
+        input.extend_from_slice(
+            b"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551615,\"method\":\"ping\"}\n",
+        );
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}\n");
+        client_write.write_all(&input).await.expect("write");
+        client_write.shutdown().await.expect("close");
+    });
+    let mut lines = BufReader::new(client_read).lines();
+    let mut answers = Vec::new();
+    while let Some(line) = lines.next_line().await.expect("read") {
+        answers.push(serde_json::from_str::<Value>(&line).expect("every stdout line is JSON"));
+    }
+    writer.await.expect("writer");
+    task.await.expect("join").expect("serve");
+    let codes = |code: i64| {
+        answers
+            .iter()
+            .filter(|a| a["id"].is_null() && a["error"]["code"] == code)
+            .map(|a| {
+                a["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    let parse = codes(-32700);
+    assert_eq!(parse.len(), 1, "{answers:?}");
+    assert!(parse[0].contains("not valid UTF-8"), "{parse:?}");
+    let invalid = codes(-32600);
+    assert_eq!(invalid.len(), 3, "{answers:?}");
+    assert!(
+        invalid.iter().any(|m| m.contains("exceeds the limit")),
+        "{invalid:?}"
+    );
+    assert_eq!(
+        invalid.iter().filter(|m| m.contains("integer")).count(),
+        2,
+        "{invalid:?}"
+    );
+    let mut served: Vec<String> = answers
+        .iter()
+        .filter(|a| a.get("result").is_some())
+        .map(|a| a["id"].to_string())
+        .collect();
+    served.sort();
+    assert_eq!(
+        served,
+        ["1", "18446744073709551615", "2", "4"],
+        "{answers:?}"
+    );
+}
