@@ -256,11 +256,12 @@ impl McpServer {
                 );
             }
         };
+        // A header that is not text still names a session (one that cannot exist), so it is
+        // answered "not found" rather than "missing".
         let session_header = request
             .headers()
             .get(SESSION_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
 
         match parsed {
             Value::Array(items) => {
@@ -583,7 +584,9 @@ fn store_failure(id: &Value, error: &StoreError) -> Response<HttpBody> {
     rpc_error_status(
         StatusCode::INTERNAL_SERVER_ERROR,
         id,
-        &RpcError::internal("session store unavailable; retry shortly"),
+        &RpcError::internal(format!(
+            "The server's session store failed ({error}); this is a server fault, not a problem with the request: retry shortly, and if it persists check the state store (AWS_MCP_STATE_TABLE or AWS_MCP_STATE_DIR)"
+        )),
     )
 }
 

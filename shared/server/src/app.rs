@@ -382,7 +382,14 @@ pub async fn build_api_context(
     let executor = own.clone();
     let acting = acting(settings, mode, own).await?;
     let files = match &settings.work_dir {
-        Some(dir) => aws_engine::LocalFiles::Within(dir.clone()),
+        Some(dir) => {
+            // The default folder may not exist yet; a command naming a file there then
+            // gets "no such file" rather than a start-up failure.
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot create the working directory");
+            }
+            aws_engine::LocalFiles::Within(dir.clone())
+        }
         None => aws_engine::LocalFiles::Refused(
             "the deployed server cannot read your files: stage the file first (aws___get_presigned_url with method PUT and no bucket gives an upload URL), then name it as here; or pass s3:// locations".into(),
         ),

@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use mcp_protocol::HttpBody;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -31,8 +31,16 @@ pub async fn run_stdio(app: Arc<App>) -> std::io::Result<()> {
     .await
 }
 
-/// Serves Streamable HTTP on `listener` until the process is told to stop.
+/// Serves Streamable HTTP on `listener` until the process is told to stop. A listener
+/// reachable from other machines needs `AWS_MCP_HTTP_TOKEN`: the server acts with the
+/// local credentials, so an open port would lend them to anyone who can connect.
 pub async fn run_http(app: Arc<App>, listener: TcpListener) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() && app.settings.http_token.is_none() {
+        return Err(std::io::Error::other(format!(
+            "refusing to serve on {addr} without a token: set AWS_MCP_HTTP_TOKEN (clients then send `Authorization: Bearer <token>`), or listen on 127.0.0.1"
+        )));
+    }
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -41,12 +49,16 @@ pub async fn run_http(app: Arc<App>, listener: TcpListener) -> std::io::Result<(
             _ = &mut shutdown => return Ok(()),
         };
         let app = app.clone();
+        let header_timeout = app.settings.http_header_timeout;
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let app = app.clone();
                 async move { Ok::<_, std::convert::Infallible>(route(&app, req, peer).await) }
             });
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                // Slow or stalled clients are cut off instead of holding a connection.
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -69,6 +81,37 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A JSON-RPC error answer with no id, for requests refused before they are read.
+fn rpc_refusal(status: StatusCode, message: String) -> Response<HttpBody> {
+    plain(
+        status,
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": message}}),
+    )
+}
+
+fn declared_length(headers: &hyper::HeaderMap) -> Option<u64> {
+    headers
+        .get(hyper::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Whether `Authorization: Bearer <token>` carries `expected`, compared in constant time.
+fn bearer_matches(headers: &hyper::HeaderMap, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some(given) = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    given.trim().as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
 fn plain(status: StatusCode, body: serde_json::Value) -> Response<HttpBody> {
@@ -94,15 +137,44 @@ async fn route(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response<
             );
         }
     }
+    if let Some(expected) = &app.settings.http_token
+        && !bearer_matches(req.headers(), expected)
+    {
+        let mut refused = rpc_refusal(
+            StatusCode::UNAUTHORIZED,
+            "Missing or wrong bearer token: send `Authorization: Bearer <AWS_MCP_HTTP_TOKEN>`"
+                .into(),
+        );
+        refused.headers_mut().insert(
+            hyper::header::WWW_AUTHENTICATE,
+            hyper::header::HeaderValue::from_static("Bearer"),
+        );
+        return refused;
+    }
     let (parts, body) = req.into_parts();
     let limit = app.server.config().max_body_bytes;
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let too_large = || {
+        rpc_refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body exceeds the limit of {limit} bytes (AWS_MCP_MAX_BODY_BYTES)"),
+        )
+    };
+    // A declared length over the limit is refused before any of the body is read.
+    if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let body_timeout = app.settings.http_body_timeout;
+    let bytes = match tokio::time::timeout(body_timeout, Limited::new(body, limit).collect()).await
+    {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return too_large(),
         Err(_) => {
-            return plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
-                    "message": format!("Request body exceeds the limit of {limit} bytes (AWS_MCP_MAX_BODY_BYTES)")}}),
+            return rpc_refusal(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "The request body did not arrive within {} seconds",
+                    body_timeout.as_secs()
+                ),
             );
         }
     };

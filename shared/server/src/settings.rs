@@ -224,6 +224,12 @@ pub struct Settings {
     pub audit_log: Option<PathBuf>,
     pub allowed_origins: Vec<String>,
     pub unauthenticated: UnauthenticatedPolicy,
+    /// The bearer token `aws-mcp http` requires (`AWS_MCP_HTTP_TOKEN`); mandatory on a
+    /// non-loopback address.
+    pub http_token: Option<String>,
+    /// How long `aws-mcp http` waits for a request's headers, then for its body.
+    pub http_header_timeout: Duration,
+    pub http_body_timeout: Duration,
     pub default_region: String,
     pub session_ttl: Duration,
     pub max_sessions_per_account: u64,
@@ -259,6 +265,39 @@ pub const MAX_SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Whether this process runs in AWS Lambda itself rather than under a local emulator
+/// (`cargo lambda watch`, the tests' runtime stand-in): Lambda sets `LAMBDA_TASK_ROOT`, a
+/// reserved variable a function's configuration cannot set, and the emulators do not.
+pub fn in_aws_lambda() -> bool {
+    var("LAMBDA_TASK_ROOT").is_some()
+}
+
+/// A development-only setting, honoured off Lambda and ignored (with a warning) in it, where
+/// it would open the deployed server.
+fn development_only(name: &str) -> Option<String> {
+    let value = var(name)?;
+    if in_aws_lambda() {
+        tracing::warn!(
+            setting = name,
+            "ignored in AWS Lambda: this setting is for local development only"
+        );
+        return None;
+    }
+    Some(value)
+}
+
+/// Where a local server reads and writes `file://` paths unless `AWS_MCP_WORK_DIR` says:
+/// a folder of its own, so a relative path never reaches the user's home or project files.
+pub fn default_work_dir() -> PathBuf {
+    if let Some(x) = var("XDG_DATA_HOME") {
+        return PathBuf::from(x).join("aws-mcp/files");
+    }
+    match var("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/aws-mcp/files"),
+        None => std::env::temp_dir().join("aws-mcp-files"),
+    }
 }
 
 fn number<T: std::str::FromStr>(
@@ -315,7 +354,7 @@ fn docs_config() -> Result<knowledge_tools::DocsConfig, SettingsError> {
     if let Some(u) = var("AWS_MCP_DOCS_RECOMMEND_URL") {
         c.recommend_url = u;
     }
-    if let Some(u) = var("AWS_MCP_DOCS_UPSTREAM") {
+    if let Some(u) = development_only("AWS_MCP_DOCS_UPSTREAM") {
         c.upstream = Some(url::Url::parse(&u).map_err(|e| SettingsError::Invalid {
             name: "AWS_MCP_DOCS_UPSTREAM".into(),
             value: u.clone(),
@@ -365,7 +404,7 @@ impl Settings {
                 expected: "a non-negative number".into(),
             });
         }
-        let unauthenticated = match var("AWS_MCP_ALLOW_UNAUTHENTICATED")
+        let unauthenticated = match development_only("AWS_MCP_ALLOW_UNAUTHENTICATED")
             .as_deref()
             .map(str::to_ascii_lowercase)
             .as_deref()
@@ -409,6 +448,23 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             unauthenticated,
+            http_token: var("AWS_MCP_HTTP_TOKEN"),
+            http_header_timeout: Duration::from_secs(
+                number(
+                    "AWS_MCP_HTTP_HEADER_TIMEOUT_SECONDS",
+                    10u64,
+                    "a number of seconds",
+                )?
+                .max(1),
+            ),
+            http_body_timeout: Duration::from_secs(
+                number(
+                    "AWS_MCP_HTTP_BODY_TIMEOUT_SECONDS",
+                    30u64,
+                    "a number of seconds",
+                )?
+                .max(1),
+            ),
             default_region: var("AWS_MCP_DEFAULT_REGION")
                 .or_else(|| var("AWS_REGION"))
                 .or_else(|| var("AWS_DEFAULT_REGION"))
@@ -436,10 +492,11 @@ impl Settings {
             work_dir: if mode == Mode::Lambda {
                 None
             } else {
-                Some(match var("AWS_MCP_WORK_DIR") {
-                    Some(dir) => PathBuf::from(dir),
-                    None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-                })
+                Some(
+                    var("AWS_MCP_WORK_DIR")
+                        .map(PathBuf::from)
+                        .unwrap_or_else(default_work_dir),
+                )
             },
             max_output_bytes: number(
                 "AWS_MCP_MAX_OUTPUT_BYTES",

@@ -136,22 +136,25 @@ impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 443))
-                .await?
-                .collect();
-            let public: Vec<SocketAddr> = addrs
-                .iter()
-                .copied()
-                .filter(|a| !is_non_public(a.ip()))
-                .collect();
-            if public.is_empty() {
-                return Err(
-                    format!("{host} resolves only to non-public addresses; refused").into(),
-                );
-            }
+            let addrs = tokio::net::lookup_host((host.as_str(), 443)).await?;
+            let public = public_only(&host, addrs)?;
             Ok(Box::new(public.into_iter()) as Addrs)
         })
     }
+}
+
+/// The public addresses among those `host` resolved to; an error when there are none.
+fn public_only(
+    host: &str,
+    addrs: impl Iterator<Item = SocketAddr>,
+) -> Result<Vec<SocketAddr>, String> {
+    let public: Vec<SocketAddr> = addrs.filter(|a| !is_non_public(a.ip())).collect();
+    if public.is_empty() {
+        return Err(format!(
+            "{host} resolves only to non-public addresses; refused"
+        ));
+    }
+    Ok(public)
 }
 
 /// A fetched page.
@@ -172,15 +175,16 @@ pub struct DocsHttp {
 
 impl DocsHttp {
     pub fn new(upstream: Option<Url>, timeout: Duration) -> Self {
-        let mut builder = reqwest::Client::builder()
+        // Also with a test upstream: it is addressed by IP literal, which needs no lookup, so
+        // the resolver stays in force for every name.
+        let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("aws-mcp/", env!("CARGO_PKG_VERSION")));
-        if upstream.is_none() {
-            builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
-        }
-        let client = builder.build().unwrap_or_else(|_| reqwest::Client::new());
+            .user_agent(concat!("aws-mcp/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(PublicOnlyResolver))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
         Self { client, upstream }
     }
 
@@ -297,6 +301,51 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().expect("socket address")
+    }
+
+    #[test]
+    fn the_resolver_keeps_only_public_addresses() {
+        for refused in [
+            "127.0.0.1:443",
+            "10.1.2.3:443",
+            "172.16.0.1:443",
+            "192.168.1.1:443",
+            "169.254.169.254:443",
+            "100.64.0.1:443",
+            "0.0.0.0:443",
+            "[::1]:443",
+            "[fe80::1]:443",
+            "[fd00::1]:443",
+            "[::ffff:127.0.0.1]:443",
+            "[::ffff:169.254.169.254]:443",
+            "[64:ff9b::a00:1]:443",
+        ] {
+            let err =
+                super::public_only("docs.example", [addr(refused)].into_iter()).expect_err(refused);
+            assert!(err.contains("non-public"), "{refused}: {err}");
+        }
+        let mixed = [addr("10.0.0.1:443"), addr("52.94.236.248:443")];
+        assert_eq!(
+            super::public_only("docs.aws.amazon.com", mixed.into_iter()),
+            Ok(vec![addr("52.94.236.248:443")])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_loopback_is_refused() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().expect("name");
+        let err = match super::PublicOnlyResolver.resolve(name).await {
+            Ok(_) => panic!("localhost was resolved"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("non-public"), "{err}");
+    }
+
     use super::*;
 
     #[test]

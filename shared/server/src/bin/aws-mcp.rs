@@ -11,7 +11,8 @@ use mcp_server::{App, GroupName, Mode, Settings};
 #[command(
     name = "aws-mcp",
     version,
-    about = "Self-hosted AWS MCP server (local mode)"
+    about = "Self-hosted AWS MCP server (local mode)",
+    after_help = "Files: file:// and fileb:// arguments, outfiles and `aws s3 cp` read and write only inside AWS_MCP_WORK_DIR, by default $XDG_DATA_HOME/aws-mcp/files (~/.local/share/aws-mcp/files), created at start."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,7 +29,9 @@ enum Command {
     },
     /// Serve MCP over Streamable HTTP at http://<listen>/mcp.
     Http {
-        /// Address to listen on; keep it on loopback unless you put authentication in front.
+        /// Address to listen on. Any address other than loopback requires AWS_MCP_HTTP_TOKEN
+        /// (clients send `Authorization: Bearer <token>`); when set, the token is required on
+        /// loopback too.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
         /// Tool groups to serve, comma-separated: knowledge, api, presign, tasks (default: all).

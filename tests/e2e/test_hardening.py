@@ -1,0 +1,220 @@
+"""Hostile and broken input against the real binaries: every case gets a clear answer and the
+server keeps serving. Covers stdio (bytes that are not UTF-8, over-long lines, ids that would
+come back rewritten), deep nesting in --query and shorthand, the local HTTP server (declared
+lengths over the limit, slow headers and bodies, the bearer token off loopback), the working
+directory's default, the state store failing, and the Lambda-only refusals."""
+
+import json
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from conftest import AWS_MCP, HEADERS, Proc, base_env, free_port, init_body, wait_until
+
+
+class StdioServer:
+    """`aws-mcp stdio` spoken to line by line, bytes in and JSON out."""
+
+    def __init__(self, env):
+        self.p = subprocess.Popen([str(AWS_MCP), "stdio"], env=env, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def send(self, raw: bytes):
+        self.p.stdin.write(raw + b"\n")
+        self.p.stdin.flush()
+
+    def answer(self) -> dict:
+        line = self.p.stdout.readline()
+        assert line, f"the server stopped: {self.p.stderr.read().decode(errors='replace')}"
+        return json.loads(line)
+
+    def ask(self, message: dict) -> dict:
+        self.send(json.dumps(message).encode())
+        return self.answer()
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+        return self.p.returncode
+
+
+def call(req_id, name, arguments):
+    return {"jsonrpc": "2.0", "id": req_id, "method": "tools/call",
+            "params": {"name": name, "arguments": arguments}}
+
+
+@pytest.fixture
+def stdio(tmp_path):
+    env = base_env(AWS_MCP_STATE_DIR=tmp_path / "state", HOME=tmp_path / "home",
+                   AWS_MCP_DOCS_LIVE="false", AWS_MCP_MAX_BODY_BYTES="200000")
+    env.pop("XDG_DATA_HOME", None)
+    server = StdioServer(env)
+    assert "result" in server.ask(init_body())
+    server.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+    yield server
+    server.close()
+
+
+def test_stdio_keeps_serving_after_hostile_lines(stdio):
+    stdio.send(b'{"jsonrpc":"2.0","id":"\xff\xfe","method":"ping"}')
+    bad_utf8 = stdio.answer()
+    assert bad_utf8["error"]["code"] == -32700 and "UTF-8" in bad_utf8["error"]["message"]
+    stdio.send(b'{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":"' + b"a" * 250000 + b'"}}')
+    too_long = stdio.answer()
+    assert too_long["error"]["code"] == -32600 and "exceeds the limit" in too_long["error"]["message"]
+    stdio.send(b'{"jsonrpc":"2.0","id":1e3,"method":"ping"}')
+    float_id = stdio.answer()
+    assert float_id["id"] is None and "integer" in float_id["error"]["message"]
+    assert stdio.ask({"jsonrpc": "2.0", "id": 18446744073709551615, "method": "ping"}) == \
+        {"jsonrpc": "2.0", "id": 18446744073709551615, "result": {}}
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("aws s3api list-buckets --query '" + "(" * 3000 + "a" + ")" * 3000 + "'", "nests too deeply"),
+    ("aws s3api list-buckets --query '" + "a." * 5000 + "a'", "nests too deeply"),
+    ("aws dynamodb put-item --table-name t --item a=" + "{a=" * 5000 + "x" + "}" * 5000,
+     "deeper than 64 levels"),
+    ("aws ec2 describe-vpcs --filters Name=a,Values=" + "[" * 5000 + "x" + "]" * 5000,
+     "deeper than 64 levels"),
+])
+def test_deep_nesting_is_refused_and_the_server_lives(stdio, command, expected):
+    answer = stdio.ask(call(5, "aws___call_aws", {"cli_command": command}))
+    result = answer["result"]["structuredContent"]["results"][0]
+    assert result["status"] == "error" and expected in result["error"]["message"], result
+    assert len(result["error"]["message"]) < 2000
+    assert stdio.ask({"jsonrpc": "2.0", "id": 6, "method": "ping"})["result"] == {}
+
+
+def test_argument_errors_name_the_cause_without_echoing_it(stdio):
+    wrong_type = stdio.ask(call(7, "aws___call_aws", {"cli_command": 42}))
+    text = wrong_type["result"]["content"][0]["text"]
+    assert wrong_type["result"]["isError"] and "must be a string" in text and "a number" in text
+    assert "untagged enum" not in text
+    long_command = "aws s3api list-buckets --query " + "x" * 120_000
+    refused = stdio.ask(call(8, "aws___call_aws", {"cli_command": long_command}))
+    result = refused["result"]["structuredContent"]["results"][0]
+    assert "at most 100000" in result["error"]["message"]
+    assert len(result["cli_command"]) < 400 and "more characters" in result["cli_command"]
+
+
+def test_relative_files_are_read_from_the_dedicated_folder_only(stdio, tmp_path):
+    # The server runs in the repository: README.md there must not be reachable as a relative
+    # path; the dedicated folder under the (test) home is.
+    folder = tmp_path / "home" / ".local" / "share" / "aws-mcp" / "files"
+    assert folder.is_dir(), "created at start"
+    (folder / "item.json").write_text('{"id": {"S": "1"}}')
+    answer = stdio.ask(call(9, "aws___call_aws", {"cli_command": [
+        "aws dynamodb put-item --table-name t --item file://README.md --region us-east-1",
+        "aws dynamodb put-item --table-name t --item file://item.json --region us-east-1 "
+        "--endpoint-url http://127.0.0.1:9"]}))
+    missing, found = answer["result"]["structuredContent"]["results"]
+    assert missing["status"] == "error" and "README.md" in missing["error"]["message"], missing
+    assert missing["error"]["kind"] == "validation", missing
+    # The second file was read: the call got as far as the (closed) endpoint.
+    assert found["error"]["kind"] == "network", found
+
+
+# ---------------------------------------------------------------------------------- HTTP
+
+def raw_exchange(port: int, payload: bytes, wait: float = 0.0, read_timeout: float = 20.0) -> bytes:
+    """Sends `payload`, optionally waits, and returns what the server answers (until close)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as s:
+        s.sendall(payload)
+        if wait:
+            time.sleep(wait)
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks) and b"content-length: 0" not in b"".join(chunks).lower():
+                    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+                    length = [int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
+                              if line.startswith(b"content-length:")]
+                    if length and len(body) >= length[0]:
+                        break
+        except ConnectionResetError:
+            pass
+        return b"".join(chunks)
+
+
+def start_http(tmp_path, listen_host="127.0.0.1", **env):
+    port = free_port()
+    env.setdefault("AWS_MCP_STATE_DIR", tmp_path / "state")
+    proc = Proc([str(AWS_MCP), "http", "--listen", f"{listen_host}:{port}"], base_env(**env))
+    return port, proc
+
+
+def test_http_refuses_oversized_declarations_and_cuts_off_slow_clients(tmp_path):
+    port, proc = start_http(tmp_path, AWS_MCP_HTTP_HEADER_TIMEOUT_SECONDS="1",
+                            AWS_MCP_HTTP_BODY_TIMEOUT_SECONDS="1")
+    try:
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, 30, "aws-mcp http")
+        huge = (b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000000000000\r\n\r\n{")
+        answer = raw_exchange(port, huge)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b"AWS_MCP_MAX_BODY_BYTES" in answer
+        # Headers that never finish: the connection is closed without an answer.
+        started = time.monotonic()
+        partial = raw_exchange(port, b"POST /mcp HTTP/1.1\r\nHost: x\r\n", read_timeout=20)
+        assert time.monotonic() - started < 15 and not partial.startswith(b"HTTP/1.1 200")
+        # A body that stalls: 408 naming the wait.
+        slow = (b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n{\"jsonrpc\"")
+        answer = raw_exchange(port, slow)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        # Still serving.
+        r = httpx.post(f"http://127.0.0.1:{port}/mcp", json=init_body(), headers=HEADERS)
+        assert r.status_code == 200
+        # A session id that is not text is an unknown session, not a missing one.
+        r = httpx.post(f"http://127.0.0.1:{port}/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "ping"},
+                       headers={**HEADERS, "mcp-session-id": b"\xff" * 64})
+        assert r.status_code == 404, r.text
+    finally:
+        proc.stop()
+
+
+def test_http_off_loopback_requires_a_token(tmp_path):
+    port, proc = start_http(tmp_path, listen_host="0.0.0.0")
+    try:
+        proc.p.wait(timeout=30)
+        assert proc.p.returncode != 0
+        assert "AWS_MCP_HTTP_TOKEN" in proc.stderr()
+    finally:
+        proc.stop()
+    token = "s3cr3t-token-for-tests"
+    port, proc = start_http(tmp_path, listen_host="0.0.0.0", AWS_MCP_HTTP_TOKEN=token)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(url + "/healthz").status_code == 200, 30, "aws-mcp http")
+        r = httpx.post(url + "/mcp", json=init_body(), headers=HEADERS)
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        r = httpx.post(url + "/mcp", json=init_body(), headers={**HEADERS, "authorization": "Bearer wrong"})
+        assert r.status_code == 401
+        r = httpx.post(url + "/mcp", json=init_body(),
+                       headers={**HEADERS, "authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        assert token not in proc.stderr()
+    finally:
+        proc.stop()
+
+
+def test_a_failing_session_store_is_a_server_fault_with_its_cause(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    port, proc = start_http(tmp_path, AWS_MCP_STATE_DIR=blocker / "state")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(url + "/healthz").status_code == 200, 30, "aws-mcp http")
+        r = httpx.post(url + "/mcp", json=init_body(), headers=HEADERS)
+        assert r.status_code == 500, r.text
+        message = r.json()["error"]["message"]
+        assert "session store failed" in message and "server fault" in message, message
+    finally:
+        proc.stop()
