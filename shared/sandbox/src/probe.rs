@@ -7,7 +7,9 @@
 //! own sequence: rlimits, no-new-privileges, the separate user when root, the filter),
 //! `filter`, `user` or `none`. It prints one JSON line `{"probe", "result", "errno"}` (the
 //! call's return value and errno), or is stopped by the filter (exit status 159 and the
-//! filter's report on stderr).
+//! filter's report on stderr). `script-worker-probe as-worker <probe>` stands in for a worker
+//! whose interpreter was subverted: it takes the server's start message, puts up all layers,
+//! then makes the call, so a test can see how the server reports the violation.
 
 use std::ffi::CString;
 
@@ -23,6 +25,15 @@ pub fn probe_main() -> ! {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
     if arg(0) == EXEC_MARKER {
         report("execve", 0, 0);
+    }
+    if arg(0) == "as-worker" {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        let prepared = prepare(arg(1), arg(2)).unwrap_or_else(|e| fail(&e));
+        apply("all").unwrap_or_else(|e| fail(&e));
+        let result = attempt(arg(1), &prepared);
+        // Not a protocol message: a server that gets here reports a broken worker.
+        report(arg(1), result, 0);
     }
     let (mode, probe, extra) = (arg(0), arg(1), arg(2));
     let prepared = match prepare(probe, extra) {

@@ -607,6 +607,50 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_stopped_by_the_filter_is_a_sandbox_violation() {
+        let limits = Limits::default();
+        let reported = crash_error(
+            Some(ExitStatus::from_raw(layers::VIOLATION_EXIT_CODE << 8)),
+            &format!("{}41\n", layers::VIOLATION_MARKER),
+            "eof",
+            &limits,
+            progress(),
+        );
+        match reported {
+            ScriptError::SandboxViolation {
+                call,
+                stdout,
+                aws_calls: 2,
+            } if stdout == "partial" => {
+                #[cfg(target_arch = "x86_64")]
+                assert_eq!(call, "socket");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Killed by the kernel (the handler could not run): still a violation.
+        let killed = crash_error(
+            Some(ExitStatus::from_raw(libc::SIGSYS)),
+            "",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(
+            matches!(&killed, ScriptError::SandboxViolation { call, .. } if call == "unknown"),
+            "{killed:?}"
+        );
+        // The exit status alone, without the report, is not taken for one.
+        let plain = crash_error(
+            Some(ExitStatus::from_raw(layers::VIOLATION_EXIT_CODE << 8)),
+            "",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(matches!(plain, ScriptError::Worker(_)), "{plain:?}");
+    }
+
+    #[test]
     fn dropped_output_gets_a_marker() {
         let mut out = "abc".to_owned();
         add_drop_marker(&mut out, 0);
