@@ -1,5 +1,6 @@
-//! The worker process: applies resource limits to itself, then runs one script in the monty
-//! interpreter, asking the parent over stdout/stdin for every AWS call.
+//! The worker process: applies resource limits to itself, gives up root when started by root,
+//! puts the system-call filter on all its threads (`layers.rs`), then runs one script in the
+//! monty interpreter, asking the parent over stdout/stdin for every AWS call.
 //!
 //! Any binary can become the worker by calling [`worker_main`] (for example on a hidden
 //! subcommand). The interpreter runs on a thread with a large stack, because the parser recurses
@@ -42,7 +43,8 @@ pub(crate) const SCRIPT_NAME: &str = "script.py";
 /// Entry point of a worker process: reads one script from stdin, runs it, exits.
 ///
 /// Call this first thing in `main` of whatever binary the [`crate::WorkerCommand`] starts
-/// (before any other threads or runtimes exist), when it was started as a worker. For the
+/// (before any other threads or runtimes exist: the change of user and the filter must cover
+/// every thread), when it was started as a worker. For the
 /// memory limit to be exact rather than an address-space backstop, that binary should also
 /// declare `#[global_allocator] static ALLOC: script_sandbox::WorkerAllocator = script_sandbox::WorkerAllocator;`.
 pub fn worker_main() -> ! {
