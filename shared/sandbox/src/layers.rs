@@ -54,6 +54,9 @@ pub(crate) enum LayerError {
         step: &'static str,
         source: std::io::Error,
     },
+    #[cfg(not(target_os = "linux"))]
+    #[error("switching users is implemented for Linux only")]
+    NoUserSwitch,
     #[error("the worker could take root back after dropping it")]
     RootRegained,
     #[error("dropping to uid {uid}, gid {gid} left uid {got_uid}, gid {got_gid}")]
@@ -72,13 +75,6 @@ pub(crate) enum LayerError {
     #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     #[error("no system-call filter on this platform (x86_64 Linux only)")]
     Unsupported,
-}
-
-fn os_error(step: &'static str) -> LayerError {
-    LayerError::Os {
-        step,
-        source: std::io::Error::last_os_error(),
-    }
 }
 
 /// Makes this (the server) process non-dumpable, once.
@@ -114,7 +110,12 @@ pub(crate) fn is_root() -> bool {
 
 /// Gives up root for `user` (groups, then gid, then uid), then checks it cannot be regained.
 /// Call while the process has a single thread.
+#[cfg(target_os = "linux")]
 pub(crate) fn drop_user(user: WorkerUser) -> Result<(), LayerError> {
+    let os_error = |step: &'static str| LayerError::Os {
+        step,
+        source: std::io::Error::last_os_error(),
+    };
     let WorkerUser { uid, gid } = user;
     if uid == 0 || gid == 0 {
         return Err(LayerError::RootTarget { uid, gid });
@@ -153,6 +154,12 @@ pub(crate) fn drop_user(user: WorkerUser) -> Result<(), LayerError> {
         });
     }
     Ok(())
+}
+
+/// Elsewhere a root server runs no script (the calls used above are Linux's).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn drop_user(_user: WorkerUser) -> Result<(), LayerError> {
+    Err(LayerError::NoUserSwitch)
 }
 
 /// Installs the `SIGSYS` handler that reports a filtered call and ends the worker.
