@@ -13,7 +13,9 @@
 
 use std::process::Command;
 
-use script_sandbox::{AwsHost, HostCallError, Limits, Sandbox, ScriptError, WorkerCommand};
+use script_sandbox::{
+    AwsHost, HostCallError, Limits, Sandbox, ScriptError, WorkerCommand, WorkerUser,
+};
 
 const PROBE: &str = env!("CARGO_BIN_EXE_script-worker-probe");
 /// The probe's exit status when the filter stopped it, and the report it then writes.
@@ -206,5 +208,33 @@ async fn a_violation_is_reported_as_such() {
             }
             other => panic!("{call}: expected a sandbox violation, got {other:?}"),
         }
+    }
+}
+
+#[tokio::test]
+async fn under_root_scripts_run_as_the_configured_user_and_never_as_root() {
+    if !is_root() {
+        eprintln!("not root: workers keep this process's user; nothing to test");
+        return;
+    }
+    let worker = || WorkerCommand::new(env!("CARGO_BIN_EXE_script-worker"));
+    let other = WorkerUser {
+        uid: 4321,
+        gid: 4321,
+    };
+    let out = Sandbox::new(worker().user(other), Limits::default())
+        .run("print('hi')\n6 * 7", &NoAws)
+        .await
+        .expect("a script runs as another unprivileged user");
+    assert_eq!(out.result, serde_json::json!(42));
+    let root = WorkerUser { uid: 0, gid: 0 };
+    match Sandbox::new(worker().user(root), Limits::default())
+        .run("1", &NoAws)
+        .await
+    {
+        Err(ScriptError::Worker(message)) => {
+            assert!(message.contains("could not drop root"), "{message}");
+        }
+        other => panic!("a worker told to stay root must refuse: {other:?}"),
     }
 }
