@@ -9,16 +9,37 @@
 //! interpreter's own time limit does not count time spent waiting for AWS), the call budget and
 //! the output cap, and answers each `call_aws` through an [`AwsHost`].
 //!
+//! Below the interpreter the worker has more layers, each of which holds on its own if the
+//! interpreter is subverted (see `layers.rs`):
+//! - a **seccomp-bpf allow-list** on every worker thread (x86_64 Linux): no sockets, no exec or
+//!   fork, no new files, no ptrace, no namespace, mount or identity calls; a forbidden call
+//!   stops the worker and the run ends in [`ScriptError::SandboxViolation`];
+//! - a **separate unprivileged user** ([`WorkerUser`], default nobody) when the server runs as
+//!   root; without root (Lambda) the worker keeps the server's user;
+//! - the **server non-dumpable** (set by [`Sandbox::new`]), so that a worker of the same user
+//!   cannot read its `/proc/<pid>/environ` or memory;
+//! - rlimits (address space, CPU seconds, no core dumps, no file writes, few descriptors),
+//!   `PR_SET_NO_NEW_PRIVS`, an empty environment and a private empty working directory.
+//!
+//! A layer the platform refuses (no seccomp on another architecture, say) is skipped and
+//! logged once by the server as a warning; it never stops scripts from running, except the
+//! separate user: a root server whose worker cannot give up root runs no script.
+//!
 //! The worker is the same program re-executed: give [`Sandbox`] a [`WorkerCommand`] that starts
 //! a binary which calls [`worker_main`] (this crate ships `script-worker` for its tests).
 
 mod convert;
+mod layers;
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub mod probe;
 mod protocol;
 mod sandbox;
 mod worker;
 
 use std::time::Duration;
 
+pub use layers::WorkerUser;
 pub use sandbox::{Sandbox, WorkerCommand};
 pub use worker::worker_main;
 
@@ -177,6 +198,15 @@ pub enum ScriptError {
         stdout: String,
         aws_calls: u32,
     },
+    /// The worker made a system call the sandbox forbids and was stopped: the script got the
+    /// interpreter to do something it never does on its own.
+    #[error("the sandbox stopped the script: its worker made a forbidden system call ({call})")]
+    SandboxViolation {
+        /// The call's name (`socket`, `execve`, ...) or number.
+        call: String,
+        stdout: String,
+        aws_calls: u32,
+    },
     /// The worker process could not be started or failed in an unexpected way.
     #[error("sandbox worker failure: {0}")]
     Worker(String),
@@ -192,7 +222,8 @@ impl ScriptError {
             | Self::MemoryLimit { stdout, .. }
             | Self::TooDeep { stdout, .. }
             | Self::ResultTooLarge { stdout, .. }
-            | Self::TooManyCalls { stdout, .. } => stdout,
+            | Self::TooManyCalls { stdout, .. }
+            | Self::SandboxViolation { stdout, .. } => stdout,
             Self::Worker(_) => "",
         }
     }
@@ -206,7 +237,8 @@ impl ScriptError {
             | Self::MemoryLimit { aws_calls, .. }
             | Self::TooDeep { aws_calls, .. }
             | Self::ResultTooLarge { aws_calls, .. }
-            | Self::TooManyCalls { aws_calls, .. } => *aws_calls,
+            | Self::TooManyCalls { aws_calls, .. }
+            | Self::SandboxViolation { aws_calls, .. } => *aws_calls,
             Self::Worker(_) => 0,
         }
     }
@@ -221,6 +253,7 @@ impl ScriptError {
             Self::TooDeep { .. } => "too_deep",
             Self::ResultTooLarge { .. } => "result_too_large",
             Self::TooManyCalls { .. } => "too_many_aws_calls",
+            Self::SandboxViolation { .. } => "sandbox_violation",
             Self::Worker(_) => "sandbox_failure",
         }
     }

@@ -34,12 +34,18 @@ pub(crate) struct StartRequest {
     pub max_memory_bytes: u64,
     pub max_output_bytes: usize,
     pub max_result_bytes: usize,
+    /// The user the worker switches to before the script runs (set when the server is root).
+    #[serde(default)]
+    pub run_as: Option<crate::WorkerUser>,
 }
 
 /// Messages the worker sends to the parent.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FromWorker {
+    /// Sent once before the script starts: the sandbox layers that could not be put in place
+    /// on this platform (empty when all are).
+    Layers { missing: Vec<String> },
     /// The script called `call_aws` (or `call_aws_async`); answered by id.
     Call(CallRequest),
     /// A chunk of the script's `print` output (already within the output cap).

@@ -13,6 +13,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crate::layers::{self, WorkerUser};
 use crate::protocol::{CallRequest, Failure, FailureKind, FromWorker, StartRequest, ToWorker};
 use crate::{AwsHost, HostCallError, Limits, ScriptError, ScriptOutcome};
 
@@ -29,6 +30,8 @@ pub struct WorkerCommand {
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub env: Vec<(OsString, OsString)>,
+    /// The user the worker switches to when this process runs as root (otherwise unused).
+    pub user: WorkerUser,
 }
 
 impl WorkerCommand {
@@ -37,6 +40,7 @@ impl WorkerCommand {
             program: program.into(),
             args: Vec::new(),
             env: Vec::new(),
+            user: WorkerUser::default(),
         }
     }
 
@@ -46,12 +50,20 @@ impl WorkerCommand {
             program: std::env::current_exe()?,
             args: args.iter().map(OsString::from).collect(),
             env: Vec::new(),
+            user: WorkerUser::default(),
         })
     }
 
     #[must_use]
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    /// The user workers run as when this process is root (default [`WorkerUser::NOBODY`]).
+    #[must_use]
+    pub fn user(mut self, user: WorkerUser) -> Self {
+        self.user = user;
         self
     }
 
@@ -79,8 +91,25 @@ struct Progress {
 }
 
 impl Sandbox {
+    /// A sandbox starting `worker`. Makes this process non-dumpable (once), so that workers
+    /// cannot read its environment or memory through `/proc`.
     pub fn new(worker: WorkerCommand, limits: Limits) -> Self {
+        layers::protect_parent();
         Self { worker, limits }
+    }
+
+    /// The user a worker should switch to: the configured one when this process is root.
+    fn run_as(&self) -> Option<WorkerUser> {
+        static NOT_ROOT: std::sync::Once = std::sync::Once::new();
+        if layers::is_root() {
+            return Some(self.worker.user);
+        }
+        NOT_ROOT.call_once(|| {
+            tracing::info!(
+                "not running as root: script workers keep this process's user (the system-call filter and rlimits still apply)"
+            );
+        });
+        None
     }
 
     #[must_use]
@@ -100,6 +129,7 @@ impl Sandbox {
         host: &dyn AwsHost,
         limits: &Limits,
     ) -> Result<ScriptOutcome, ScriptError> {
+        let run_as = self.run_as();
         let workdir = tempfile::tempdir()
             .map_err(|e| ScriptError::Worker(format!("temporary directory: {e}")))?;
         let mut command = Command::new(&self.worker.program);
@@ -145,7 +175,7 @@ impl Sandbox {
         let deadline = tokio::time::sleep(limits.timeout + DEADLINE_GRACE);
         tokio::pin!(deadline);
         let outcome = tokio::select! {
-            outcome = converse(stdin, stdout, code, host, limits, &mut progress) => outcome,
+            outcome = converse(stdin, stdout, code, run_as, host, limits, &mut progress) => outcome,
             () = &mut deadline => Ended::TimedOut,
         };
         let result = match outcome {
@@ -208,6 +238,7 @@ async fn converse(
     stdin: ChildStdin,
     stdout: ChildStdout,
     code: &str,
+    run_as: Option<WorkerUser>,
     host: &dyn AwsHost,
     limits: &Limits,
     progress: &mut Progress,
@@ -218,6 +249,7 @@ async fn converse(
         max_memory_bytes: limits.max_memory_bytes,
         max_output_bytes: limits.max_output_bytes,
         max_result_bytes: limits.max_result_bytes,
+        run_as,
     });
     // Writes go through their own task: the worker reads its stdin only while it waits for an
     // answer, so a large answer written inline could block this loop while the worker blocks
@@ -275,6 +307,7 @@ async fn converse(
                     Err(e) => return Ended::Vanished(format!("bad message from the worker: {e}")),
                 };
                 match message {
+                    FromWorker::Layers { missing } => note_missing_layers(&missing),
                     FromWorker::Output { text } => {
                         // The worker caps output itself; this cap only guards against a broken one.
                         let room = limits.max_output_bytes.saturating_sub(progress.stdout.len());
@@ -307,6 +340,19 @@ async fn converse(
                 }
             }
         }
+    }
+}
+
+/// Logs, once per process, the sandbox layers this platform refused the worker.
+fn note_missing_layers(missing: &[String]) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if !missing.is_empty() {
+        WARNED.call_once(|| {
+            tracing::warn!(
+                ?missing,
+                "script workers run without some sandbox layers on this platform"
+            );
+        });
     }
 }
 
@@ -412,6 +458,22 @@ async fn finish(child: &mut Child) -> Option<ExitStatus> {
     }
 }
 
+/// The forbidden call that stopped a worker: its handler's report, or a bare `SIGSYS` death
+/// (the handler replaced, or the signal blocked, so the kernel killed it).
+fn violation(code: Option<i32>, signal: Option<i32>, stderr: &str) -> Option<String> {
+    if code == Some(layers::VIOLATION_EXIT_CODE)
+        && let Some(nr) = layers::violation_in(stderr)
+    {
+        return Some(layers::syscall_name(nr));
+    }
+    #[cfg(unix)]
+    if signal == Some(libc::SIGSYS) {
+        return Some("unknown".to_owned());
+    }
+    let _ = signal;
+    None
+}
+
 /// Names what killed a worker from its exit status and the head of its stderr.
 fn crash_error(
     status: Option<ExitStatus>,
@@ -433,6 +495,14 @@ fn crash_error(
     {
         return ScriptError::MemoryLimit {
             limit_bytes: limits.max_memory_bytes,
+            stdout,
+            aws_calls,
+        };
+    }
+    if let Some(call) = violation(code, signal, stderr) {
+        tracing::warn!(%call, "a script's worker made a forbidden system call and was stopped");
+        return ScriptError::SandboxViolation {
+            call,
             stdout,
             aws_calls,
         };
@@ -534,6 +604,55 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_worker_stopped_by_the_filter_is_a_sandbox_violation() {
+        let limits = Limits::default();
+        let reported = crash_error(
+            Some(ExitStatus::from_raw(layers::VIOLATION_EXIT_CODE << 8)),
+            &format!("{}41\n", layers::VIOLATION_MARKER),
+            "eof",
+            &limits,
+            progress(),
+        );
+        match reported {
+            ScriptError::SandboxViolation {
+                call,
+                stdout,
+                aws_calls: 2,
+            } if stdout == "partial" => {
+                // Calls are named on x86_64, numbered elsewhere.
+                let expected = if cfg!(target_arch = "x86_64") {
+                    "socket"
+                } else {
+                    "system call 41"
+                };
+                assert_eq!(call, expected);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Killed by the kernel (the handler could not run): still a violation.
+        let killed = crash_error(
+            Some(ExitStatus::from_raw(libc::SIGSYS)),
+            "",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(
+            matches!(&killed, ScriptError::SandboxViolation { call, .. } if call == "unknown"),
+            "{killed:?}"
+        );
+        // The exit status alone, without the report, is not taken for one.
+        let plain = crash_error(
+            Some(ExitStatus::from_raw(layers::VIOLATION_EXIT_CODE << 8)),
+            "",
+            "eof",
+            &limits,
+            progress(),
+        );
+        assert!(matches!(plain, ScriptError::Worker(_)), "{plain:?}");
     }
 
     #[test]

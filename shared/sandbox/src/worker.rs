@@ -1,5 +1,6 @@
-//! The worker process: applies resource limits to itself, then runs one script in the monty
-//! interpreter, asking the parent over stdout/stdin for every AWS call.
+//! The worker process: applies resource limits to itself, gives up root when started by root,
+//! puts the system-call filter on all its threads (`layers.rs`), then runs one script in the
+//! monty interpreter, asking the parent over stdout/stdin for every AWS call.
 //!
 //! Any binary can become the worker by calling [`worker_main`] (for example on a hidden
 //! subcommand). The interpreter runs on a thread with a large stack, because the parser recurses
@@ -20,6 +21,7 @@ use monty_types::{
 use serde_json::Value;
 
 use crate::convert::{json_to_object, params_to_json, result_to_json};
+use crate::layers;
 use crate::protocol::{
     CallRequest, Failure, FailureKind, FromWorker, MAX_LINE_BYTES, StartRequest, ToWorker,
 };
@@ -41,7 +43,8 @@ pub(crate) const SCRIPT_NAME: &str = "script.py";
 /// Entry point of a worker process: reads one script from stdin, runs it, exits.
 ///
 /// Call this first thing in `main` of whatever binary the [`crate::WorkerCommand`] starts
-/// (before any other threads or runtimes exist), when it was started as a worker. For the
+/// (before any other threads or runtimes exist: the change of user and the filter must cover
+/// every thread), when it was started as a worker. For the
 /// memory limit to be exact rather than an address-space backstop, that binary should also
 /// declare `#[global_allocator] static ALLOC: script_sandbox::WorkerAllocator = script_sandbox::WorkerAllocator;`.
 pub fn worker_main() -> ! {
@@ -52,40 +55,78 @@ pub fn worker_main() -> ! {
         _ => std::process::exit(INTERNAL_EXIT_CODE),
     };
     harden_process(&start);
-    watch_parent();
+    // Identity changes before any thread exists; a worker that should drop root and cannot
+    // does not run the script.
+    if let Some(user) = start.run_as
+        && let Err(e) = layers::drop_user(user)
+    {
+        fail_internal(&format!("the sandbox could not drop root: {e}"));
+        std::process::exit(INTERNAL_EXIT_CODE);
+    }
+    layers::install_violation_handler();
+    // The filter forbids creating threads and what a new thread does to set itself up, so
+    // every thread is made and running first, and the filter is then put on all of them at
+    // once; the script starts only after that.
+    let (started, all_started) = std::sync::mpsc::channel::<()>();
+    let threads = 1 + usize::from(watch_parent(started.clone()));
+    let (go, ready) = std::sync::mpsc::sync_channel::<()>(1);
     let handle = std::thread::Builder::new()
         .name("script".to_owned())
         .stack_size(INTERPRETER_STACK_BYTES)
-        .spawn(move || run_script(start, input));
+        .spawn(move || {
+            let _ = started.send(());
+            if ready.recv().is_ok() {
+                run_script(start, input);
+            }
+        });
+    if handle.is_ok() {
+        for _ in 0..threads {
+            let _ = all_started.recv();
+        }
+    }
+    let missing = match layers::install_filter() {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![e.to_string()],
+    };
+    send(&FromWorker::Layers { missing });
+    let _ = go.send(());
     let code = match handle.map(std::thread::JoinHandle::join) {
         Ok(Ok(())) => 0,
         _ => {
-            send(&FromWorker::Failed(Failure {
-                kind: FailureKind::Internal,
-                exc_type: "InternalError".to_owned(),
-                message: "the interpreter failed unexpectedly".to_owned(),
-                line: None,
-                traceback: String::new(),
-                dropped_output_bytes: 0,
-            }));
+            fail_internal("the interpreter failed unexpectedly");
             INTERNAL_EXIT_CODE
         }
     };
     std::process::exit(code)
 }
 
+/// Reports a fault of the worker itself.
+fn fail_internal(message: &str) {
+    send(&FromWorker::Failed(Failure {
+        kind: FailureKind::Internal,
+        exc_type: "InternalError".to_owned(),
+        message: message.to_owned(),
+        line: None,
+        traceback: String::new(),
+        dropped_output_bytes: 0,
+    }));
+}
+
 /// Ends the worker when the server that started it is gone (killed or crashed): its parent
 /// then changes. A watchdog thread rather than a parent-death signal, which Linux ties to the
 /// parent's thread, and the server's runtime threads come and go.
-fn watch_parent() {
+/// Returns whether the watchdog runs; it reports on `started` once it does.
+fn watch_parent(started: std::sync::mpsc::Sender<()>) -> bool {
     #[cfg(unix)]
     {
         // SAFETY: getppid has no preconditions and cannot fail.
         let parent = unsafe { libc::getppid() };
-        let _ = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("parent-watch".to_owned())
             .stack_size(64 * 1024)
             .spawn(move || {
+                let _ = started.send(());
+                drop(started);
                 loop {
                     std::thread::sleep(std::time::Duration::from_millis(250));
                     // SAFETY: as above.
@@ -93,7 +134,13 @@ fn watch_parent() {
                         std::process::exit(INTERNAL_EXIT_CODE);
                     }
                 }
-            });
+            })
+            .is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        drop(started);
+        false
     }
 }
 
@@ -114,7 +161,7 @@ macro_rules! set_rlimit {
     }};
 }
 /// Limits the worker places on itself before touching the script.
-fn harden_process(start: &StartRequest) {
+pub(crate) fn harden_process(start: &StartRequest) {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with constant arguments only changes this process's own attributes.
     unsafe {

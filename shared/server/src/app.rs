@@ -433,6 +433,7 @@ pub async fn build_api_context(
     };
     let sandbox = match script_sandbox::WorkerCommand::current_exe(&[crate::SCRIPT_WORKER_ARG]) {
         Ok(worker) => {
+            let worker = worker.user(settings.script_user);
             let limits = script_sandbox::Limits::default().with_timeout(settings.script_timeout);
             Some(Arc::new(script_sandbox::Sandbox::new(worker, limits)))
         }

@@ -256,6 +256,8 @@ pub struct Settings {
     pub task_lease: Duration,
     /// Default and largest run time of one script.
     pub script_timeout: Duration,
+    /// The unprivileged user script workers switch to when the server runs as root.
+    pub script_user: script_sandbox::WorkerUser,
     /// The bucket files are staged in when the server has no local files (the stack's).
     pub staging_bucket: Option<String>,
 }
@@ -529,13 +531,61 @@ impl Settings {
                 )?
                 .clamp(1, 300),
             ),
+            script_user: script_user(var("AWS_MCP_SCRIPT_USER").as_deref())?,
         })
+    }
+}
+
+/// `UID` or `UID:GID` (numbers, not root); the default is nobody (65534:65534).
+fn script_user(value: Option<&str>) -> Result<script_sandbox::WorkerUser, SettingsError> {
+    let Some(value) = value else {
+        return Ok(script_sandbox::WorkerUser::NOBODY);
+    };
+    let (uid, gid) = value.trim().split_once(':').unwrap_or((value.trim(), ""));
+    let parsed = uid.parse::<u32>().ok().and_then(|uid| {
+        let gid = if gid.is_empty() {
+            Ok(uid)
+        } else {
+            gid.parse::<u32>()
+        };
+        gid.ok().map(|gid| script_sandbox::WorkerUser { uid, gid })
+    });
+    match parsed {
+        Some(user) if user.uid != 0 && user.gid != 0 => Ok(user),
+        _ => Err(SettingsError::Invalid {
+            name: "AWS_MCP_SCRIPT_USER".into(),
+            value: value.into(),
+            expected: "UID or UID:GID, numbers other than 0".into(),
+        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_script_user_is_numeric_and_never_root() {
+        use script_sandbox::WorkerUser;
+        assert_eq!(script_user(None).expect("default"), WorkerUser::NOBODY);
+        assert_eq!(
+            script_user(Some("1000")).expect("uid"),
+            WorkerUser {
+                uid: 1000,
+                gid: 1000
+            }
+        );
+        assert_eq!(
+            script_user(Some(" 1000:2000 ")).expect("uid:gid"),
+            WorkerUser {
+                uid: 1000,
+                gid: 2000
+            }
+        );
+        for bad in ["0", "1000:0", "nobody", "1:x", ":5"] {
+            assert!(script_user(Some(bad)).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn group_lists_parse_and_unknown_groups_name_the_valid_ones() {
