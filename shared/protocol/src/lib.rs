@@ -22,6 +22,7 @@
 //! `mcp-proxy-for-aws` (see `tests/e2e`).
 
 pub mod body;
+pub mod content;
 pub mod http;
 pub mod identity;
 pub mod jsonrpc;
@@ -32,6 +33,10 @@ pub mod stdio;
 pub mod tool;
 
 pub use body::HttpBody;
+pub use content::{
+    ContentError, FilledPrompt, PromptArgument, PromptDescriptor, PromptMessage, PromptProvider,
+    ResourceDescriptor, ResourceProvider, ResourceText,
+};
 pub use http::{HttpOptions, OriginPolicy};
 pub use identity::{CallerIdentity, IdentityKind, IdentitySource, KnownIdentity};
 pub use peer::{ClientChannel, ClientPeer, ElicitAnswer, PeerError, PendingRequests};
