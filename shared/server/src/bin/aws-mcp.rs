@@ -82,7 +82,7 @@ struct SetupArgs {
     /// The project folder (default: the current folder).
     #[arg(long)]
     project_dir: Option<PathBuf>,
-    /// Also install the client's agent rules file.
+    /// Also install the client's agent rules file (in the project unless --scope user).
     #[arg(long)]
     rules: bool,
     /// Print the entry instead of writing anything.
@@ -157,7 +157,9 @@ async fn run_setup(args: SetupArgs) -> anyhow::Result<()> {
     let done = setup::install_entry(args.client, &path, &entry)?;
     report("server entry aws-mcp", &done);
     if args.rules {
-        let (path, kind) = setup::rules_path(args.client, scope, &places)?;
+        // Rules belong to the project that should follow them unless --scope user is given.
+        let rules_scope = args.scope.unwrap_or(setup::Scope::Project);
+        let (path, kind) = setup::rules_path(args.client, rules_scope, &places)?;
         let text = setup::rules_text(args.client)
             .ok_or_else(|| anyhow::anyhow!("no rules file for this client"))?;
         report("rules", &setup::install_rules(&path, kind, text)?);
