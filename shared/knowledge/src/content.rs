@@ -45,7 +45,12 @@ fn describe(skill: &Skill, path: &str, text: &str) -> ResourceDescriptor {
     } else {
         (
             format!("{}/{path}", skill.name),
-            format!("{path} of the skill {}: {}", skill.name, skill.description),
+            // Short: the skill's SKILL.md entry carries its description.
+            format!(
+                "{path} of the skill {} (start from {})",
+                skill.name,
+                skill_uri(&skill.name, "SKILL.md")
+            ),
         )
     };
     ResourceDescriptor {
