@@ -9,7 +9,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 
-from conftest import AWS_MCP, ROOT, base_env
+from conftest import AWS_MCP, CLIENT_BIN, ROOT, base_env
 from mcpclient import with_stdio_session
 
 SKILLS = ROOT / "infra" / "skills"
@@ -31,7 +31,7 @@ def with_http_session(url, body):
     return anyio.run(main)
 
 
-async def check_content(session, init):
+async def check_content(session, init, direct=True):
     assert init.capabilities.resources is not None
     assert init.capabilities.prompts is not None
     expected = on_disk()
@@ -49,10 +49,13 @@ async def check_content(session, init):
 
     with pytest.raises(McpError) as e:
         await session.read_resource("skill://no-such-skill/SKILL.md")
-    assert e.value.error.code == -32602
-    with pytest.raises(McpError) as e:
-        await session.read_resource("file:///etc/passwd")
-    assert "skill://<skill-name>/SKILL.md" in e.value.error.message
+    # The proxy answers unknown URIs itself, from the list it fetched, with its own code.
+    assert e.value.error.code == (-32602 if direct else -32002)
+    if direct:
+        assert "no-such-skill" in e.value.error.message
+        with pytest.raises(McpError) as e:
+            await session.read_resource("file:///etc/passwd")
+        assert "skill://<skill-name>/SKILL.md" in e.value.error.message
 
     prompts = {p.name: p for p in (await session.list_prompts()).prompts}
     assert {"secure-s3-bucket", "troubleshoot-lambda", "investigate-cloudformation-failure",
@@ -71,7 +74,8 @@ async def check_content(session, init):
     assert e.value.error.code == -32602 and "function_name" in e.value.error.message
     with pytest.raises(McpError) as e:
         await session.get_prompt("make-coffee", {})
-    assert e.value.error.code == -32602 and "secure-s3-bucket" in e.value.error.message
+    if direct:
+        assert e.value.error.code == -32602 and "secure-s3-bucket" in e.value.error.message
     return True
 
 
@@ -94,3 +98,12 @@ def test_servers_without_knowledge_declare_no_resources_or_prompts():
         return True
 
     assert with_stdio_session(AWS_MCP, ["stdio", "--groups", "api"], base_env(), body)
+
+
+def test_skills_reach_clients_through_the_signing_proxy(http_server):
+    """The deployed path: mcp-proxy-for-aws (pinned) passes resources and prompts through."""
+    url, _ = http_server()
+    proxy = CLIENT_BIN / "mcp-proxy-for-aws"
+    args = [url, "--service", "lambda", "--region", "us-east-1"]
+    assert with_stdio_session(proxy, args, base_env(),
+                              lambda session, init: check_content(session, init, direct=False))
