@@ -8,7 +8,9 @@
 //! can send progress and ask the user questions (elicitation) through a [`ClientPeer`]
 //! where the transport can carry them (stdio, and event-stream answers of the local HTTP
 //! server). Tools come from [`ToolGroup`]s composed into a [`ToolRegistry`]; sessions live
-//! behind [`SessionStore`]; the caller comes from an [`IdentitySource`].
+//! behind [`SessionStore`]; the caller comes from an [`IdentitySource`]. Resources and
+//! prompts come from a [`ResourceProvider`] and a [`PromptProvider`] when a server has them
+//! ([`content`]).
 //!
 //! It holds no Lambda and no AWS code: the `mcp-server` crate adapts Lambda events and
 //! hyper connections to it, and `mcp-state` provides the durable session stores.

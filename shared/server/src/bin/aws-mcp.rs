@@ -83,7 +83,7 @@ struct SetupArgs {
     #[arg(long)]
     project_dir: Option<PathBuf>,
     /// Also install the client's agent rules file (in the project unless --scope user).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "print")]
     rules: bool,
     /// Print the entry instead of writing anything.
     #[arg(long)]
