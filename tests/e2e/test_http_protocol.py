@@ -82,7 +82,7 @@ def test_jsonrpc_errors(url):
     assert r.status_code == 400 and r.json()["error"]["code"] == -32700
     r = httpx.post(url, json={"jsonrpc": "1.0", "id": 5, "method": "ping"}, headers=h)
     assert r.status_code == 400 and r.json()["error"]["code"] == -32600 and r.json()["id"] == 5
-    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 6, "method": "resources/list"}, headers=h)
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 6, "method": "resources/subscribe", "params": {"uri": "skill://x/SKILL.md"}}, headers=h)
     assert r.status_code == 200 and r.json()["error"]["code"] == -32601
     r = httpx.post(url, json={"jsonrpc": "2.0", "id": 7, "method": "tools/call",
                               "params": {"name": "aws___nope", "arguments": {}}}, headers=h)

@@ -7,11 +7,14 @@
 //!   CloudFormation resource types by Region.
 //! - `aws___retrieve_skill` ([`skills`]): the skills library.
 //!
+//! The skills are also MCP resources and workflow prompts ([`content`]).
+//!
 //! Everything answers offline from snapshots embedded at build time ([`data`]); Region and
 //! product lookups go live through a [`RegionDirectory`] when one is configured. This crate
 //! builds tool definitions only; transports and deployment live elsewhere.
 
 pub mod availability;
+pub mod content;
 pub mod data;
 pub mod directory;
 pub mod docs;
@@ -23,6 +26,7 @@ use std::sync::Arc;
 
 use mcp_protocol::{Tool, ToolGroup};
 
+pub use content::SkillContent;
 pub use directory::{RegionDirectory, SsmDirectory};
 pub use docs::{Docs, DocsConfig};
 pub use skills::{Skill, SkillLibrary};

@@ -8,7 +8,9 @@
 //! can send progress and ask the user questions (elicitation) through a [`ClientPeer`]
 //! where the transport can carry them (stdio, and event-stream answers of the local HTTP
 //! server). Tools come from [`ToolGroup`]s composed into a [`ToolRegistry`]; sessions live
-//! behind [`SessionStore`]; the caller comes from an [`IdentitySource`].
+//! behind [`SessionStore`]; the caller comes from an [`IdentitySource`]. Resources and
+//! prompts come from a [`ResourceProvider`] and a [`PromptProvider`] when a server has them
+//! ([`content`]).
 //!
 //! It holds no Lambda and no AWS code: the `mcp-server` crate adapts Lambda events and
 //! hyper connections to it, and `mcp-state` provides the durable session stores.
@@ -22,6 +24,7 @@
 //! `mcp-proxy-for-aws` (see `tests/e2e`).
 
 pub mod body;
+pub mod content;
 pub mod http;
 pub mod identity;
 pub mod jsonrpc;
@@ -32,6 +35,10 @@ pub mod stdio;
 pub mod tool;
 
 pub use body::HttpBody;
+pub use content::{
+    ContentError, FilledPrompt, PromptArgument, PromptDescriptor, PromptMessage, PromptProvider,
+    ResourceDescriptor, ResourceProvider, ResourceText,
+};
 pub use http::{HttpOptions, OriginPolicy};
 pub use identity::{CallerIdentity, IdentityKind, IdentitySource, KnownIdentity};
 pub use peer::{ClientChannel, ClientPeer, ElicitAnswer, PeerError, PendingRequests};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use mcp_telemetry::{Outcome, Telemetry, ToolCallEvent};
 use serde_json::{Map, Value, json};
 
+use crate::content::{self, PromptProvider, ResourceProvider};
 use crate::identity::IdentitySource;
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::peer::{ClientChannel, ClientPeer, PendingRequests, RequestPeer, progress_token};
@@ -135,6 +136,8 @@ pub struct McpServer {
     limiter: RateLimiter,
     in_flight: Arc<Mutex<HashMap<String, u64>>>,
     pending: Arc<PendingRequests>,
+    resources: Option<Arc<dyn ResourceProvider>>,
+    prompts: Option<Arc<dyn PromptProvider>>,
 }
 
 /// Holds one in-flight slot of an account until dropped. It owns its share of the count,
@@ -169,7 +172,21 @@ impl McpServer {
             limiter: RateLimiter::default(),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             pending: Arc::new(PendingRequests::default()),
+            resources: None,
+            prompts: None,
         }
+    }
+
+    /// Serves `resources/*` from `provider` and declares the `resources` capability.
+    pub fn with_resources(mut self, provider: Arc<dyn ResourceProvider>) -> Self {
+        self.resources = Some(provider);
+        self
+    }
+
+    /// Serves `prompts/*` from `provider` and declares the `prompts` capability.
+    pub fn with_prompts(mut self, provider: Arc<dyn PromptProvider>) -> Self {
+        self.prompts = Some(provider);
+        self
     }
 
     /// Server requests (elicitations) waiting for a client's response.
@@ -249,6 +266,7 @@ impl McpServer {
         if let Some(instructions) = &self.config.instructions {
             result["instructions"] = json!(instructions);
         }
+        self.declare_content_capabilities(&mut result["capabilities"]);
         Ok((version.to_owned(), result))
     }
 
@@ -275,6 +293,9 @@ impl McpServer {
                     "tools/list" => Ok(self.list_tools()),
                     "tools/call" => self.call_tool(&id, params, scope).await,
                     "logging/setLevel" => Ok(json!({})),
+                    m if m.starts_with("resources/") || m.starts_with("prompts/") => {
+                        self.serve_content(m, params)
+                    }
                     other => Err(RpcError::method_not_found(other)),
                 };
                 Some(match answer {
@@ -282,6 +303,29 @@ impl McpServer {
                     Err(error) => jsonrpc::error_response(&id, &error),
                 })
             }
+        }
+    }
+
+    fn declare_content_capabilities(&self, capabilities: &mut Value) {
+        if self.resources.is_some() {
+            capabilities["resources"] = json!({"subscribe": false, "listChanged": false});
+        }
+        if self.prompts.is_some() {
+            capabilities["prompts"] = json!({"listChanged": false});
+        }
+    }
+
+    /// `resources/*` and `prompts/*`; a method whose provider is absent is not found.
+    fn serve_content(&self, method: &str, params: Option<Value>) -> Result<Value, RpcError> {
+        let resources = self.resources.as_deref();
+        let prompts = self.prompts.as_deref();
+        match (method, resources, prompts) {
+            ("resources/list", Some(r), _) => Ok(content::list_resources(r)),
+            ("resources/read", Some(r), _) => content::read_resource(r, params),
+            ("resources/templates/list", Some(_), _) => Ok(json!({"resourceTemplates": []})),
+            ("prompts/list", _, Some(p)) => Ok(content::list_prompts(p)),
+            ("prompts/get", _, Some(p)) => content::get_prompt(p, params),
+            _ => Err(RpcError::method_not_found(method)),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use knowledge_tools::{KnowledgeGroup, RegionDirectory, SkillLibrary, SsmDirectory};
+use knowledge_tools::{KnowledgeGroup, RegionDirectory, SkillContent, SkillLibrary, SsmDirectory};
 use mcp_protocol::{
     HttpOptions, McpServer, MemorySessionStore, OriginPolicy, Quotas, ServerConfig, SessionStore,
     StoreError, ToolRegistry,
@@ -61,6 +61,8 @@ impl App {
 
         let mut registry = ToolRegistry::new();
         let mut api: Option<api_tools::ApiContext> = None;
+        // Served as MCP resources and prompts when this server serves the knowledge group.
+        let mut skill_content: Option<Arc<SkillContent>> = None;
         for group in &settings.groups {
             match group {
                 GroupName::Knowledge => {
@@ -81,8 +83,12 @@ impl App {
                     } else {
                         None
                     };
+                    let skills = Arc::new(skills);
+                    skill_content = Some(Arc::new(SkillContent {
+                        library: skills.clone(),
+                    }));
                     registry = registry.with_group(&KnowledgeGroup::new(
-                        Arc::new(skills),
+                        skills,
                         live,
                         settings.docs.clone(),
                     ));
@@ -127,7 +133,11 @@ impl App {
             max_body_bytes: settings.max_body_bytes,
             ..ServerConfig::default()
         };
-        let server = Arc::new(McpServer::new(registry, sessions, telemetry, config));
+        let mut server = McpServer::new(registry, sessions, telemetry, config);
+        if let Some(content) = skill_content {
+            server = server.with_resources(content.clone()).with_prompts(content);
+        }
+        let server = Arc::new(server);
         let http_options = HttpOptions {
             // Buffered Function URLs cannot carry event streams (progress, elicitation).
             streaming: mode != Mode::Lambda,

@@ -16,6 +16,7 @@ pub mod internal;
 pub mod lambda;
 pub mod local;
 pub mod settings;
+pub mod setup;
 pub mod skills_s3;
 
 pub use app::{App, StartupError};

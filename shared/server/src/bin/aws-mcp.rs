@@ -1,11 +1,12 @@
 //! `aws-mcp`: the AWS MCP server on a laptop, over stdio or Streamable HTTP.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use mcp_server::{App, GroupName, Mode, Settings};
+use mcp_server::{App, GroupName, Mode, Settings, setup};
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +46,51 @@ enum Command {
         /// The command, e.g. "aws dynamodb get-item --table-name t --key '{...}'".
         command: String,
     },
+    /// Add the `aws-mcp` server to an MCP client's configuration: this binary over stdio
+    /// (the default), or a deployed stack through the signing proxy.
+    Setup(SetupArgs),
+}
+
+#[derive(clap::Args)]
+struct SetupArgs {
+    /// The client to configure.
+    #[arg(value_enum)]
+    client: setup::Client,
+    /// A deployed stack: its McpEndpoint output is read with your credentials.
+    #[arg(long, conflicts_with_all = ["url", "local"])]
+    stack: Option<String>,
+    /// A deployed endpoint URL (the stack's McpEndpoint output).
+    #[arg(long, conflicts_with = "local")]
+    url: Option<String>,
+    /// This binary over stdio (the default when neither --stack nor --url is given).
+    #[arg(long)]
+    local: bool,
+    /// The stack's Region (with --stack or --url), or AWS_REGION for the local server.
+    #[arg(long)]
+    region: Option<String>,
+    /// AWS profile: for reading the stack and for the proxy (or the local server) to sign with.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Default Region for AWS work sent by the proxy (default: the stack's ClientConfig,
+    /// else the stack's Region).
+    #[arg(long)]
+    default_region: Option<String>,
+    /// project (shared, in the project folder) or user (your own configuration); default:
+    /// project for claude-code, cursor and kiro, user for codex and claude-desktop.
+    #[arg(long, value_enum)]
+    scope: Option<setup::Scope>,
+    /// The configuration file to write instead of the client's usual one.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The project folder (default: the current folder).
+    #[arg(long)]
+    project_dir: Option<PathBuf>,
+    /// Also install the client's agent rules file (in the project unless --scope user).
+    #[arg(long, conflicts_with = "print")]
+    rules: bool,
+    /// Print the entry instead of writing anything.
+    #[arg(long)]
+    print: bool,
 }
 
 /// Counts the script worker's allocations so its memory limit is exact.
@@ -64,6 +110,7 @@ fn main() -> anyhow::Result<()> {
 async fn serve() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Setup(args) => run_setup(args).await?,
         Command::Explain { command } => {
             let explained = explain(&command)?;
             // A closed pipe (`| head`) ends the output quietly.
@@ -92,6 +139,86 @@ async fn serve() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn run_setup(args: SetupArgs) -> anyhow::Result<()> {
+    let entry = setup_entry(&args).await?;
+    if args.print {
+        let _ = write!(
+            std::io::stdout(),
+            "{}",
+            setup::render_entry(args.client, &entry)
+        );
+        return Ok(());
+    }
+    let places = setup::Places::from_env(args.project_dir.clone())?;
+    let scope = args.scope.unwrap_or(args.client.default_scope());
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => setup::config_path(args.client, scope, &places)?,
+    };
+    let done = setup::install_entry(args.client, &path, &entry)?;
+    report("server entry aws-mcp", &done);
+    if args.rules {
+        // Rules belong to the project that should follow them unless --scope user is given.
+        let rules_scope = args.scope.unwrap_or(setup::Scope::Project);
+        let (path, kind) = setup::rules_path(args.client, rules_scope, &places)?;
+        let text = setup::rules_text(args.client)
+            .ok_or_else(|| anyhow::anyhow!("no rules file for this client"))?;
+        report("rules", &setup::install_rules(&path, kind, text)?);
+    }
+    Ok(())
+}
+
+/// The entry for a stack, an endpoint URL or this binary.
+async fn setup_entry(args: &SetupArgs) -> anyhow::Result<setup::ServerEntry> {
+    let profile = args.profile.as_deref();
+    let (url, region, stack_default) = match (&args.stack, &args.url) {
+        (Some(stack), _) => {
+            let found = setup::stack_endpoint(stack, args.region.as_deref(), profile).await?;
+            (found.url, found.region, found.default_region)
+        }
+        (None, Some(url)) => {
+            let region = args
+                .region
+                .clone()
+                .or_else(|| setup::host_region(url))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("cannot tell the endpoint's Region from {url}: pass --region")
+                })?;
+            (url.clone(), region, None)
+        }
+        (None, None) => {
+            let exe = std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .context("cannot find the path of this aws-mcp binary")?;
+            return Ok(setup::ServerEntry::local(
+                &exe,
+                args.region.as_deref(),
+                profile,
+            ));
+        }
+    };
+    let default_region = args
+        .default_region
+        .clone()
+        .or(stack_default)
+        .unwrap_or_else(|| region.clone());
+    Ok(setup::ServerEntry::proxy(
+        &url,
+        &region,
+        &default_region,
+        profile,
+    )?)
+}
+
+fn report(what: &str, done: &setup::Installed) {
+    let backup = done
+        .backup
+        .as_ref()
+        .map(|b| format!(" (previous copy: {})", b.display()))
+        .unwrap_or_default();
+    println!("{what}: {} in {}{backup}", done.change, done.path.display());
 }
 
 fn explain(command: &str) -> anyhow::Result<serde_json::Value> {
