@@ -18,7 +18,7 @@ import pytest
 from conftest import CLIENT_BIN, ROOT, base_env
 from mcpclient import with_stdio_session
 
-PLUGINS = ["aws-core", "aws-agents", "aws-data-analytics"]
+PLUGINS = ["aws-core", "aws-agents", "aws-data-analytics", "aws-security", "aws-ml"]
 PLUGINS_DIR = ROOT / "infra" / "plugins"
 SKILLS_DIR = ROOT / "infra" / "skills"
 BUILD = ROOT / "infra" / "scripts" / "build_plugins.py"
@@ -234,7 +234,7 @@ def plugin_folders():
 
 # ------------------------------------------------------------------------ manifests
 
-def test_marketplace_lists_the_three_plugins():
+def test_marketplace_lists_every_plugin():
     market = json.loads(MARKETPLACE.read_text())
     assert market["name"] == "aws-mcp-self-hosted"
     assert market["owner"]["name"]

@@ -1,0 +1,137 @@
+"""The skills' own content: every `aws ...` command of a ```bash block checked against the AWS
+CLI's command table and service models (skill_commands.py, run under the tools venv, which has
+the AWS CLI), every ```python block compiles, every skill has the sections a reader relies on,
+and the README's skill table is generated from the library."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TOOLS_BIN, base_env
+from skill_commands import aws_commands, python_blocks
+
+SKILLS_DIR = ROOT / "infra" / "skills"
+SKILLS = sorted(d for d in SKILLS_DIR.iterdir() if (d / "SKILL.md").is_file())
+DOCS = sorted(p for d in SKILLS for p in [d / "SKILL.md", *sorted((d / "references").glob("*.md"))])
+CHECKER = ROOT / "tests" / "e2e" / "skill_commands.py"
+
+
+def doc_id(path):
+    return str(path.relative_to(SKILLS_DIR))
+
+
+def test_the_library_has_at_least_72_skills():
+    assert len(SKILLS) >= 72
+
+
+def test_command_extraction_joins_lines_and_finds_nested_commands():
+    text = "\n".join([
+        "```bash",
+        "# a comment with aws s3 ls in it",
+        "aws s3api put-bucket-versioning --bucket b \\",
+        "  --versioning-configuration Status=Enabled",
+        'ID=$(aws sts get-caller-identity --query Account --output text) && echo "aws not this"',
+        "aws sqs create-queue --queue-name q --attributes '{",
+        '  "VisibilityTimeout": "60"}\' | jq .',
+        "cat <<'EOF' > x.json",
+        "aws inside heredoc",
+        "EOF",
+        "```",
+        "```text",
+        "aws s3 ls",
+        "```",
+    ])
+    assert aws_commands(text) == [
+        (3, ["s3api", "put-bucket-versioning", "--bucket", "b", "--versioning-configuration",
+             "Status=Enabled"]),
+        (5, ["sts", "get-caller-identity", "--query", "Account", "--output", "text"]),
+        (6, ["sqs", "create-queue", "--queue-name", "q", "--attributes",
+             '{\n  "VisibilityTimeout": "60"}']),
+    ]
+
+
+def run_checker(*paths):
+    python = TOOLS_BIN / "python"
+    if not python.exists():
+        pytest.skip(f"no tools venv at {TOOLS_BIN} (set AWS_MCP_TOOLS_BIN)")
+    return subprocess.run([str(python), str(CHECKER), *map(str, paths)], capture_output=True,
+                          text=True, timeout=300, env=base_env())
+
+
+def test_the_checker_catches_wrong_commands(tmp_path):
+    bad = tmp_path / "bad.md"
+    bad.write_text("\n".join([
+        "```bash",
+        "aws s3api put-bucket-versioning --bucket x --versioning-configuration Status=On",
+        "aws lambda create-function --function-name f --runtime python9 --role r",
+        "aws sqs create-queue --queue-name q --attributes '{\"Bogus\": \"1\"}'",
+        "aws cloudwatch put-metric-alarm --alarm-name a --metrics '[{\"Id\":\"m\",\"Expresion\":\"x\"}]'",
+        "aws s3 cp a b --recursiv",
+        "aws nosuch thing",
+        "aws ec2 describe-instance",
+        "aws ecr get-login --no-include-email",
+        'aws ec2 describe-instances --region "$REGION" --instance-ids "$ID"',
+        "aws logs tail /aws/lambda/f --follow --since 1h",
+        "aws cloudformation deploy --template-file t.yaml --stack-name s --capabilities CAPABILITY_IAM",
+        "```",
+    ]))
+    p = run_checker(bad)
+    problems = [(x["line"], x["problem"]) for x in json.loads(p.stdout)]
+    assert p.returncode == 1
+    assert [line for line, _ in problems] == [2, 3, 4, 5, 6, 7, 8, 9]
+    text = "\n".join(problem for _, problem in problems)
+    for needle in ("'On' not one of Enabled, Suspended", "python9 not one of", "key 'Bogus'",
+                   "unknown key 'Expresion'", "unknown option --recursiv", "unknown service 'nosuch'",
+                   "unknown command 'aws ec2 describe-instance'", "get-login-password"):
+        assert needle in text
+
+
+def test_every_aws_command_in_the_skills_exists_with_its_options():
+    p = run_checker(*DOCS)
+    assert p.returncode in (0, 1), p.stderr
+    problems = json.loads(p.stdout)
+    listing = "\n".join(f"{x['file']}:{x['line']}: {x['problem']}" for x in problems)
+    assert not problems, listing
+    commands = sum(len(aws_commands(d.read_text())) for d in DOCS)
+    assert commands >= 600, f"only {commands} aws commands found: extraction broke?"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=doc_id)
+def test_python_snippets_compile(doc):
+    for line, code in python_blocks(doc.read_text()):
+        try:
+            compile(code, f"{doc_id(doc)}:{line}", "exec")
+        except SyntaxError as e:
+            pytest.fail(f"{doc_id(doc)}: the python block at line {line} does not compile: {e}")
+
+
+def test_python_scripts_compile():
+    scripts = sorted(SKILLS_DIR.glob("*/scripts/*.py"))
+    assert scripts
+    for script in scripts:
+        compile(script.read_text(), str(script), "exec")
+
+
+@pytest.mark.parametrize("skill", SKILLS, ids=lambda d: d.name)
+def test_skill_has_when_to_use_steps_verification_and_troubleshooting(skill):
+    text = skill.joinpath("SKILL.md").read_text()
+    headings = [h.lower() for h in re.findall(r"^#{2,3} (.+)$", text, re.M)]
+    assert any("when to use" in h or "when" in h for h in headings), f"{skill.name}: no 'when to use'"
+    assert "```bash" in text or "```" in text, f"{skill.name}: no code"
+    assert re.search(r"^name: " + re.escape(skill.name) + r"$", text, re.M)
+    assert re.search(r"^  plugin: [\w-]+$", text, re.M), f"{skill.name}: no metadata.plugin"
+
+
+def test_readme_skill_table_is_generated():
+    p = subprocess.run([sys.executable, str(ROOT / "infra" / "scripts" / "build_plugins.py"), "--check"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index("<!-- skills:start -->"), readme.index("<!-- skills:end -->")
+    table = readme[start:end]
+    for skill in SKILLS:
+        assert f"`{skill.name}`" in table, f"{skill.name} is missing from the README's skill table"
+    assert re.search(rf"infra/skills\s+{len(SKILLS)} skills", readme)
