@@ -265,9 +265,12 @@ class Checker:
             return [f"aws {label} --{name}: value does not parse: {str(e).splitlines()[0][:160]}"]
         except Exception as e:  # noqa: BLE001  the CLI raises several error types for bad input
             return [f"aws {label} --{name}: value does not parse ({type(e).__name__}: {str(e)[:160]})"]
-        if not params:
+        # A customised argument (e.g. `aws deploy create-deployment --s3-location`) fills other
+        # request members: its own parse succeeding is the check.
+        py_name = getattr(arg, "_serialized_name", None)
+        if not params or py_name not in params or getattr(arg, "argument_model", None) is None:
             return []
-        member = next(iter(params.values()))
+        member = params[py_name]
         return [f"aws {label} --{name}: {p}" for p in walk(arg.argument_model, member, name)]
 
 
