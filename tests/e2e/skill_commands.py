@@ -43,6 +43,8 @@ V2_COMMANDS = {
     ("configure", "export-credentials"): {"format"},
     ("configure", "list-profiles"): set(),
 }
+GLOBAL_FLAGS = {"debug", "no-verify-ssl", "no-paginate", "no-sign-request", "no-cli-pager",
+                "version", "cli-auto-prompt", "no-cli-auto-prompt"}
 V2_TOP_LEVEL = {"login": {"remote", "all"}, "logout": {"all"}}
 V2_REMOVED = {("ecr", "get-login"): "removed in AWS CLI v2: use aws ecr get-login-password"}
 
@@ -105,6 +107,7 @@ def open_quote(text: str) -> bool:
 
 
 def split_words(text: str) -> list[str]:
+    text = re.sub(r"(?<![\w-])\d+>", ">", text)  # 2>&1, 2>/dev/null: redirections end the command
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
     lexer.whitespace_split = True
     lexer.commenters = "#"
@@ -164,8 +167,7 @@ class Checker:
             name = words.pop(0)[2:].split("=", 1)[0]
             if name not in self.globals:
                 return [f"unknown global option --{name}"]
-            if words and not words[0].startswith("--") and name not in {
-                    "debug", "no-verify-ssl", "no-paginate", "no-sign-request", "no-cli-pager"}:
+            if words and not words[0].startswith("--") and name not in GLOBAL_FLAGS:
                 words.pop(0)
         if not words or words[0] in {"help", "--version"}:
             return problems
@@ -215,22 +217,39 @@ class Checker:
         problems = []
         values: dict[str, list[str]] = {}
         current = None
+        strays: list[str] = []
+        global_value = False
         for word in words:
+            if global_value:  # the value of --region, --query, --output, ...
+                global_value = False
+                continue
             if word.startswith("--") and len(word) > 2 and not word.startswith("---"):
                 name, eq, value = word[2:].partition("=")
                 if name not in args and name not in self.globals:
                     problems.append(f"aws {label}: unknown option --{name}")
                     current = None
                     continue
-                current = name if name in args else None
+                current = name if name in args and not is_flag(args[name]) else None
+                global_value = name not in args and name not in GLOBAL_FLAGS and not eq
                 values.setdefault(name, [])
                 if eq:
                     values[name].append(value)
-            elif current is not None:
+            elif current is None:
+                strays.append(word)
+            else:
                 values[current].append(word)
                 # One word per option unless it takes a list; the rest are positional.
                 if not takes_many(args[current]):
                     current = None
+        positional = [a for a in args.values() if getattr(a, "positional_arg", False)
+                      or not str(getattr(a, "cli_name", "--")).startswith("--")]
+        counts = [getattr(a, "nargs", None) for a in positional]
+        unlimited = any(n in ("+", "*") for n in counts)
+        allowed = sum(n if isinstance(n, int) else 1 for n in counts)
+        if not unlimited and len(strays) > allowed:
+            flags = [f"--{n}" for n in values if n in args and is_flag(args[n])]
+            hint = f" ({', '.join(flags)} takes no value)" if flags else ""
+            problems.append(f"aws {label}: unexpected word(s) {' '.join(strays[allowed:])}{hint}")
         for name, given in values.items():
             arg = args.get(name)
             if arg is None or not given:
@@ -272,6 +291,12 @@ class Checker:
             return []
         member = params[py_name]
         return [f"aws {label} --{name}: {p}" for p in walk(arg.argument_model, member, name)]
+
+
+def is_flag(arg) -> bool:
+    """A boolean switch (`--x` / `--no-x`): it takes no value."""
+    from awscli.arguments import BooleanArgument
+    return isinstance(arg, BooleanArgument) or getattr(arg, "action", None) in ("store_true", "store_false")
 
 
 def takes_many(arg) -> bool:
