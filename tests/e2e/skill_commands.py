@@ -13,7 +13,9 @@ the CLI's own commands such as `aws s3 cp` or `aws deploy push`, and `wait <wait
 every `--option` is one of that command's arguments or a global option, and every literal value
 of an option whose shape is an enum (or a list of enums) is one of the enum's values; literal
 shorthand or JSON values are parsed by the CLI's own parser and their keys and enum values are
-checked against the input shape. Words holding shell variables, command substitutions, file://
+checked against the input shape; a boolean switch takes no value and no other stray word
+may follow an option; a literal `--query` may only name fields the operation's output has.
+Words holding shell variables, command substitutions, file://
 references or <placeholders> are not checked. The installed CLI is version 1: the few commands
 and global options that only version 2 has are listed below (V2_*) and accepted.
 """
@@ -255,6 +257,12 @@ class Checker:
             if arg is None or not given:
                 continue
             problems += self.check_value(label, name, arg, given)
+        query = next((w[len("--query="):] for w in words if w.startswith("--query=")), None)
+        if "--query" in words and words.index("--query") + 1 < len(words):
+            query = words[words.index("--query") + 1]
+        output_shape = getattr(getattr(command, "_operation_model", None), "output_shape", None)
+        if query and output_shape is not None and is_literal(query):
+            problems += [f"aws {label} --query: {p}" for p in check_query(query, output_shape)]
         return problems
 
     def check_value(self, label: str, name: str, arg, given: list[str]) -> list[str]:
@@ -297,6 +305,73 @@ def is_flag(arg) -> bool:
     """A boolean switch (`--x` / `--no-x`): it takes no value."""
     from awscli.arguments import BooleanArgument
     return isinstance(arg, BooleanArgument) or getattr(arg, "action", None) in ("store_true", "store_false")
+
+
+class ProjectedList:
+    """The shape of a projection's result: a list of what the right-hand side gives."""
+    type_name = "list"
+    name = "projection"
+
+    def __init__(self, member):
+        self.member = member
+
+
+def check_query(expression: str, shape) -> list[str]:
+    """Field names of a JMESPath --query that the operation's output can never contain. Only
+    what can be followed through the output shape is checked (functions, pipes and wildcards
+    end the check on their branch), so a report is always a real mistake."""
+    import jmespath
+    try:
+        tree = jmespath.compile(expression).parsed
+    except Exception as e:  # noqa: BLE001  jmespath raises several parse error types
+        return [f"does not parse: {e}"]
+    problems: list[str] = []
+
+    def resolve(node, current):
+        kind, children = node["type"], node.get("children", [])
+        if kind == "field":
+            if current is None:
+                return None
+            if current.type_name == "structure":
+                if node["value"] in current.members:
+                    return current.members[node["value"]]
+                known = ", ".join(list(current.members)[:12])
+                problems.append(f"no field {node['value']!r} in {current.name} (it has {known})")
+                return None
+            return current.value if current.type_name == "map" else None
+        if kind in ("subexpression", "pipe"):
+            return resolve(children[1], resolve(children[0], current))
+        if kind == "index_expression":
+            left = resolve(children[0], current)
+            if left is None or left.type_name != "list":
+                return None
+            return left if children[1]["type"] == "slice" else left.member
+        if kind == "flatten":  # a list of lists becomes one list
+            left = resolve(children[0], current)
+            if left is None or left.type_name != "list":
+                return None
+            inner = left.member
+            return inner if inner is not None and inner.type_name == "list" else left
+        if kind in ("projection", "filter_projection"):
+            left = resolve(children[0], current)
+            element = left.member if left is not None and left.type_name == "list" else None
+            if kind == "filter_projection":
+                resolve(children[2], element)
+            projected = resolve(children[1], element)
+            return ProjectedList(projected) if projected is not None else None
+        if kind == "value_projection":
+            left = resolve(children[0], current)
+            resolve(children[1], left.value if left is not None and left.type_name == "map" else None)
+            return None
+        if kind in ("identity", "current"):
+            return current
+        for child in children:  # multi-selects, comparators, functions, and/or/not
+            if isinstance(child, dict):
+                resolve(child, current)
+        return None
+
+    resolve(tree, shape)
+    return problems
 
 
 def takes_many(arg) -> bool:

@@ -76,16 +76,22 @@ def test_the_checker_catches_wrong_commands(tmp_path):
         'aws ec2 describe-instances --region "$REGION" --instance-ids "$ID"',
         "aws logs tail /aws/lambda/f --follow --since 1h",
         "aws cloudformation deploy --template-file t.yaml --stack-name s --capabilities CAPABILITY_IAM",
+        "aws mgn update-launch-configuration --source-server-id s-1 --copy-tags true",
+        "aws ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,InstanceTyp]'",
+        "aws sts get-caller-identity --query Account --output text 2>/dev/null",
+        "aws ec2 describe-addresses --query 'Addresses[?AssociationId==`null`].PublicIp'",
         "```",
     ]))
     p = run_checker(bad)
     problems = [(x["line"], x["problem"]) for x in json.loads(p.stdout)]
     assert p.returncode == 1
-    assert [line for line, _ in problems] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert [line for line, _ in problems] == [2, 3, 4, 5, 6, 7, 8, 9, 13, 14]
     text = "\n".join(problem for _, problem in problems)
     for needle in ("'On' not one of Enabled, Suspended", "python9 not one of", "key 'Bogus'",
                    "unknown key 'Expresion'", "unknown option --recursiv", "unknown service 'nosuch'",
-                   "unknown command 'aws ec2 describe-instance'", "get-login-password"):
+                   "unknown command 'aws ec2 describe-instance'", "get-login-password",
+                   "unexpected word(s) true (--copy-tags takes no value)",
+                   "no field 'InstanceTyp' in Instance"):
         assert needle in text
 
 
