@@ -125,8 +125,11 @@ def test_python_scripts_compile():
 def test_skill_has_when_to_use_steps_verification_and_troubleshooting(skill):
     text = skill.joinpath("SKILL.md").read_text()
     headings = [h.lower() for h in re.findall(r"^#{2,3} (.+)$", text, re.M)]
-    assert any("when to use" in h or "when" in h for h in headings), f"{skill.name}: no 'when to use'"
-    assert "```bash" in text or "```" in text, f"{skill.name}: no code"
+    assert any("when to use" in h for h in headings), f"{skill.name}: no 'When to use' section"
+    assert any("verif" in h for h in headings), f"{skill.name}: no verification section"
+    assert any(k in h for h in headings for k in ("troubleshoot", "pitfall", "common failures")), \
+        f"{skill.name}: no troubleshooting or pitfalls section"
+    assert re.search(r"^```\w+", text, re.M), f"{skill.name}: no code block"  # SDK skills: code, not CLI
     assert re.search(r"^name: " + re.escape(skill.name) + r"$", text, re.M)
     assert re.search(r"^  plugin: [\w-]+$", text, re.M), f"{skill.name}: no metadata.plugin"
 
