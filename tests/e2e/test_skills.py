@@ -4,6 +4,7 @@ the AWS CLI), every ```python block compiles, every skill has the sections a rea
 and the README's skill table is generated from the library."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -144,3 +145,62 @@ def test_readme_skill_table_is_generated():
     for skill in SKILLS:
         assert f"`{skill.name}`" in table, f"{skill.name} is missing from the README's skill table"
     assert re.search(rf"infra/skills\s+{len(SKILLS)} skills", readme)
+
+
+def fake_aws_for_existing_bucket(tmp_path):
+    """An `aws` on PATH that answers the reads of create-secure-bucket.sh for an existing bucket
+    with SSE-KMS, one lifecycle rule and one policy statement, and logs every call."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    aws = bin_dir / "aws"
+    aws.write_text("\n".join([
+        "#!/bin/sh",
+        f'echo "$*" >> "{tmp_path}/calls.log"',
+        'case "$2" in',
+        "  head-bucket) exit 0 ;;",
+        "  get-bucket-encryption) echo aws:kms ;;",
+        "  get-bucket-lifecycle-configuration) echo '{\"Rules\":[{\"ID\":\"keep-me\",\"Status\":\"Enabled\","
+        "\"Filter\":{},\"Expiration\":{\"Days\":30}}]}' ;;",
+        f'  get-bucket-policy) if [ -f "{tmp_path}/policy.json" ]; then cat "{tmp_path}/policy.json"; else',
+        "    echo '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Mine\",\"Effect\":\"Allow\","
+        "\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"s3:GetObject\","
+        "\"Resource\":\"arn:aws:s3:::acme-b/*\"}]}'; fi ;;",
+        # Writes that take a file:// document keep it, so the test can read what was sent.
+        "  put-bucket-policy|put-bucket-lifecycle-configuration)",
+        '    for a in "$@"; do case "$a" in file://*) cat "${a#file://}" > "' + str(tmp_path) + '/$2.json" ;; esac; done',
+        f'    [ "$2" = put-bucket-policy ] && cp "{tmp_path}/$2.json" "{tmp_path}/policy.json" ;;',
+        "esac",
+        "exit 0",
+    ]) + "\n")
+    aws.chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
+
+
+def test_secure_bucket_script_dry_run_changes_nothing_and_keeps_existing_settings(tmp_path):
+    script = SKILLS_DIR / "s3-bucket-setup" / "scripts" / "create-secure-bucket.sh"
+    p = subprocess.run(["bash", str(script), "--dry-run", "acme-b", "eu-west-1"], capture_output=True,
+                       text=True, timeout=60, env=fake_aws_for_existing_bucket(tmp_path))
+    assert p.returncode == 0, p.stderr
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert calls and not [c for c in calls if c.split()[1].startswith(("put-", "create-", "delete-"))], calls
+    out = p.stdout
+    assert "keeping the existing aws:kms configuration" in out           # SSE-KMS not reset to AES256
+    assert "would run: aws s3api put-bucket-lifecycle-configuration" in out
+    assert "(dry run) lifecycle: added archive-after-90-days, kept 1 existing rule(s)" in out
+    assert "(dry run) bucket policy: added the TLS-only statement, kept 1 existing statement(s)" in out
+    assert "put-bucket-encryption" not in out
+    assert out.rstrip().endswith("dry run: nothing was changed")
+
+
+def test_secure_bucket_script_merges_into_an_existing_bucket(tmp_path):
+    script = SKILLS_DIR / "s3-bucket-setup" / "scripts" / "create-secure-bucket.sh"
+    p = subprocess.run(["bash", str(script), "acme-b", "eu-west-1", "60"], capture_output=True,
+                       text=True, timeout=60, env=fake_aws_for_existing_bucket(tmp_path))
+    assert p.returncode == 0, p.stdout + p.stderr
+    calls = (tmp_path / "calls.log").read_text()
+    assert "put-bucket-encryption" not in calls                     # SSE-KMS kept, no key given
+    rules = json.loads((tmp_path / "put-bucket-lifecycle-configuration.json").read_text())["Rules"]
+    assert [r["ID"] for r in rules] == ["keep-me", "archive-after-60-days"]
+    policy = json.loads((tmp_path / "put-bucket-policy.json").read_text())
+    assert [st["Sid"] for st in policy["Statement"]] == ["Mine", "DenyInsecureTransport"]
+    assert "plain HTTP: denied for the bucket and its objects" in p.stdout

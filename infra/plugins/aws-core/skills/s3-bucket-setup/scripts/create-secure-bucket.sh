@@ -55,6 +55,10 @@ change() {
     s3 "$@"
   fi
 }
+# Reports a change made (or, in a dry run, one that would be made).
+done_msg() {
+  if [ "$dry_run" = true ]; then echo "(dry run) $*"; else echo "$*"; fi
+}
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -93,7 +97,7 @@ current_sse="$(s3 get-bucket-encryption \
 if [ -n "$kms_key" ]; then
   change put-bucket-encryption --server-side-encryption-configuration \
     "{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"$kms_key\"},\"BucketKeyEnabled\":true}]}"
-  echo "default encryption: SSE-KMS with $kms_key"
+  done_msg "default encryption: SSE-KMS with $kms_key"
 else
   case "$current_sse" in
     aws:kms|aws:kms:dsse)
@@ -101,7 +105,7 @@ else
     *)
       change put-bucket-encryption --server-side-encryption-configuration \
         '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
-      echo "default encryption: SSE-S3" ;;
+      done_msg "default encryption: SSE-S3" ;;
   esac
 fi
 
@@ -155,7 +159,7 @@ EOF
     else
       change put-bucket-lifecycle-configuration --lifecycle-configuration "file://$tmp/lifecycle-new.json"
     fi
-    echo "lifecycle: added $rule_id, kept $kept existing rule(s)" ;;
+    done_msg "lifecycle: added $rule_id, kept $kept existing rule(s)" ;;
 esac
 
 # --- bucket policy: add the TLS-only deny, keep the other statements ------------------------
@@ -220,7 +224,7 @@ case "$policy_plan" in
   skip:*) echo "bucket policy: ${policy_plan#skip: }" ;;
   put*)
     change put-bucket-policy --policy "file://$tmp/policy-new.json"
-    echo "bucket policy: added the TLS-only statement, kept ${policy_plan#put } existing statement(s)" ;;
+    done_msg "bucket policy: added the TLS-only statement, kept ${policy_plan#put } existing statement(s)" ;;
 esac
 
 # --- verification -----------------------------------------------------------------------------
