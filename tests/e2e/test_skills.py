@@ -204,3 +204,26 @@ def test_secure_bucket_script_merges_into_an_existing_bucket(tmp_path):
     policy = json.loads((tmp_path / "put-bucket-policy.json").read_text())
     assert [st["Sid"] for st in policy["Statement"]] == ["Mine", "DenyInsecureTransport"]
     assert "plain HTTP: denied for the bucket and its objects" in p.stdout
+
+
+def test_build_regenerates_only_the_readme_skill_table_and_count(tmp_path):
+    script = tmp_path / "infra" / "scripts" / "build_plugins.py"
+    script.parent.mkdir(parents=True)
+    script.write_bytes((ROOT / "infra" / "scripts" / "build_plugins.py").read_bytes())
+    skill = tmp_path / "infra" / "skills" / "alpha"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text('---\nname: alpha\ndescription: "Does alpha things. Use when testing."\n'
+                                    "metadata:\n  type: procedure\n  plugin: aws-core\n---\n\n# Alpha\n")
+    before = ("# Project\n\ninfra/skills           3 skills (SKILL.md + references/)\n\nKeep this.\n\n"
+              "<!-- skills:start -->\nold table\n<!-- skills:end -->\n\nAnd this.\n")
+    (tmp_path / "README.md").write_text(before)
+    run = lambda *a: subprocess.run([sys.executable, str(script), *a], capture_output=True, text=True, timeout=60)
+    assert run().returncode == 0
+    after = (tmp_path / "README.md").read_text()
+    assert "infra/skills           1 skills (SKILL.md" in after
+    assert "| [`alpha`](infra/skills/alpha/SKILL.md) | aws-core | Does alpha things. |" in after
+    assert "old table" not in after and "Keep this.\n" in after and after.endswith("And this.\n")
+    assert run("--check").returncode == 0
+    (tmp_path / "README.md").write_text(after.replace("| aws-core |", "| aws-agents |"))
+    p = run("--check")
+    assert p.returncode == 1 and "README.md: skill table out of date" in p.stdout
