@@ -110,18 +110,22 @@ PLUGINS = [
         "display_name": "AWS Agents",
         "description": (
             "Skills for building AI agents on AWS with Amazon API Gateway and Amazon Bedrock "
-            "AgentCore (runtime, gateway tools, identity, memory), plus the self-hosted AWS MCP "
-            "server configuration."),
+            "AgentCore (runtime, gateway tools, identity, memory), connecting them to data and "
+            "vector stores, debugging, evaluating and optimising them, and controlling what they "
+            "spend, plus the self-hosted AWS MCP server configuration."),
         "short_description": "Build and host AI agents on AWS with API Gateway and AgentCore",
         "long_description": (
             "Skills for taking an AI agent from code to a hosted, secured service on AWS: deploying "
             "to Amazon Bedrock AgentCore Runtime, exposing APIs and functions as tools through "
             "AgentCore Gateway, inbound and outbound authentication with AgentCore Identity, "
-            "short- and long-term memory, retrieval and guardrails, and putting Amazon API Gateway "
-            "in front of an agent. Configures the same self-hosted AWS MCP server as aws-core."),
+            "short- and long-term memory, retrieval and guardrails, vector storage with S3 Vectors "
+            "and OpenSearch Serverless, connecting agents to databases and APIs, debugging with "
+            "logs and traces, evaluation and optimisation, cost control and payments, and putting "
+            "Amazon API Gateway in front of an agent. Configures the same self-hosted AWS MCP "
+            "server as aws-core."),
         "category": "cloud",
         "keywords": ["aws", "mcp", "agents", "bedrock", "agentcore", "api-gateway", "rag",
-                     "guardrails", "strands"],
+                     "guardrails", "strands", "vector-search", "evaluation", "observability"],
         "default_prompts": [
             "Deploy this agent to Amazon Bedrock AgentCore Runtime.",
             "Expose this Lambda function to my agent as an AgentCore Gateway tool.",
@@ -132,13 +136,15 @@ PLUGINS = [
         "name": "aws-data-analytics",
         "display_name": "AWS Data Analytics",
         "description": (
-            "Skills for data lakes, analytics and ETL on AWS: Amazon S3 Tables (Apache Iceberg), "
-            "AWS Glue, Amazon Athena, plus the self-hosted AWS MCP server configuration."),
+            "Skills for data lakes, analytics, search and ETL on AWS: Amazon S3 Tables (Apache "
+            "Iceberg), AWS Glue, Amazon Athena, Amazon OpenSearch Service, plus the self-hosted AWS "
+            "MCP server configuration."),
         "short_description": "Data lakes, S3 Tables, Glue, Athena and ETL on AWS",
         "long_description": (
             "Skills for building and querying data lakes on AWS: Amazon S3 Tables with Apache "
-            "Iceberg, the AWS Glue Data Catalog and ETL jobs, and SQL with Amazon Athena. "
-            "Configures the same self-hosted AWS MCP server as aws-core."),
+            "Iceberg, the AWS Glue Data Catalog and ETL jobs, SQL with Amazon Athena, and search "
+            "and log analytics on Amazon OpenSearch Service domains. Configures the same "
+            "self-hosted AWS MCP server as aws-core."),
         "category": "cloud",
         "keywords": ["aws", "mcp", "data-lake", "analytics", "etl", "s3-tables", "iceberg", "glue",
                      "athena"],
