@@ -9,10 +9,12 @@ Every plugin folder is generated; nothing in it is edited by hand:
   infra/plugins/<plugin>/skills/<skill>/...           every skill whose metadata.plugin is <plugin>
   infra/plugins/<plugin>/.mcp.json                    MCP servers started through mcp-proxy-for-aws
   infra/plugins/<plugin>/README.md                    contents, installation, configuration
-  infra/plugins/README.md                             overview of the three plugins
+  infra/plugins/README.md                             overview of the plugins
   .claude-plugin/marketplace.json                     Claude Code marketplace that lists them
   .agents/plugins/marketplace.json                    Codex marketplace (local sources, install policy)
   .cursor-plugin/marketplace.json                     Cursor marketplace
+  README.md (between <!-- skills:start --> and <!-- skills:end -->, and the "infra/skills  N
+            skills" line)                            the table of skills
 
 All of them come from the PLUGINS table below and the skills' front matter. Homepage and
 repository fields are written only when the Cargo workspace names a real repository URL (an
@@ -48,6 +50,9 @@ PLUGINS_DIR = ROOT / "infra" / "plugins"
 MARKETPLACE_FILE = ROOT / ".claude-plugin" / "marketplace.json"
 CODEX_MARKETPLACE_FILE = ROOT / ".agents" / "plugins" / "marketplace.json"
 CURSOR_MARKETPLACE_FILE = ROOT / ".cursor-plugin" / "marketplace.json"
+README_FILE = ROOT / "README.md"
+README_START, README_END = "<!-- skills:start -->", "<!-- skills:end -->"
+README_COUNT = re.compile(r"^(infra/skills\s+)\d+( skills\b)", re.M)
 
 # ----------------------------------------------------------------------------- definitions
 
@@ -89,8 +94,8 @@ PLUGINS = [
             "credentials) and ships skills for choosing services, writing CDK and CloudFormation, "
             "deploying serverless and container workloads, setting up storage and networking, "
             "troubleshooting with CloudWatch, analysing cost, using the AWS SDKs correctly, and "
-            "keeping IAM policies and secrets tight. Install it first; add aws-agents or "
-            "aws-data-analytics for those domains."),
+            "keeping IAM policies and secrets tight. Install it first; add aws-agents, "
+            "aws-data-analytics, aws-security or aws-ml for those domains."),
         "category": "cloud",
         "keywords": ["aws", "mcp", "cdk", "cloudformation", "sam", "serverless", "lambda",
                      "containers", "s3", "observability", "cost", "sdk", "iam", "secrets"],
@@ -105,18 +110,22 @@ PLUGINS = [
         "display_name": "AWS Agents",
         "description": (
             "Skills for building AI agents on AWS with Amazon API Gateway and Amazon Bedrock "
-            "AgentCore (runtime, gateway tools, identity, memory), plus the self-hosted AWS MCP "
-            "server configuration."),
+            "AgentCore (runtime, gateway tools, identity, memory), connecting them to data and "
+            "vector stores, debugging, evaluating and optimising them, and controlling what they "
+            "spend, plus the self-hosted AWS MCP server configuration."),
         "short_description": "Build and host AI agents on AWS with API Gateway and AgentCore",
         "long_description": (
             "Skills for taking an AI agent from code to a hosted, secured service on AWS: deploying "
             "to Amazon Bedrock AgentCore Runtime, exposing APIs and functions as tools through "
             "AgentCore Gateway, inbound and outbound authentication with AgentCore Identity, "
-            "short- and long-term memory, retrieval and guardrails, and putting Amazon API Gateway "
-            "in front of an agent. Configures the same self-hosted AWS MCP server as aws-core."),
+            "short- and long-term memory, retrieval and guardrails, vector storage with S3 Vectors "
+            "and OpenSearch Serverless, connecting agents to databases and APIs, debugging with "
+            "logs and traces, evaluation and optimisation, cost control and payments, and putting "
+            "Amazon API Gateway in front of an agent. Configures the same self-hosted AWS MCP "
+            "server as aws-core."),
         "category": "cloud",
         "keywords": ["aws", "mcp", "agents", "bedrock", "agentcore", "api-gateway", "rag",
-                     "guardrails", "strands"],
+                     "guardrails", "strands", "vector-search", "evaluation", "observability"],
         "default_prompts": [
             "Deploy this agent to Amazon Bedrock AgentCore Runtime.",
             "Expose this Lambda function to my agent as an AgentCore Gateway tool.",
@@ -127,13 +136,15 @@ PLUGINS = [
         "name": "aws-data-analytics",
         "display_name": "AWS Data Analytics",
         "description": (
-            "Skills for data lakes, analytics and ETL on AWS: Amazon S3 Tables (Apache Iceberg), "
-            "AWS Glue, Amazon Athena, plus the self-hosted AWS MCP server configuration."),
+            "Skills for data lakes, analytics, search and ETL on AWS: Amazon S3 Tables (Apache "
+            "Iceberg), AWS Glue, Amazon Athena, Amazon OpenSearch Service, plus the self-hosted AWS "
+            "MCP server configuration."),
         "short_description": "Data lakes, S3 Tables, Glue, Athena and ETL on AWS",
         "long_description": (
             "Skills for building and querying data lakes on AWS: Amazon S3 Tables with Apache "
-            "Iceberg, the AWS Glue Data Catalog and ETL jobs, and SQL with Amazon Athena. "
-            "Configures the same self-hosted AWS MCP server as aws-core."),
+            "Iceberg, the AWS Glue Data Catalog and ETL jobs, SQL with Amazon Athena, and search "
+            "and log analytics on Amazon OpenSearch Service domains. Configures the same "
+            "self-hosted AWS MCP server as aws-core."),
         "category": "cloud",
         "keywords": ["aws", "mcp", "data-lake", "analytics", "etl", "s3-tables", "iceberg", "glue",
                      "athena"],
@@ -141,6 +152,54 @@ PLUGINS = [
             "Create an S3 table bucket and an Iceberg table for these records.",
             "Write an AWS Glue ETL job that loads new files incrementally.",
             "Why is this Athena query slow and expensive?",
+        ],
+    },
+    {
+        "name": "aws-security",
+        "display_name": "AWS Security",
+        "description": (
+            "DevSecOps skills for AWS: Security Hub, GuardDuty and Inspector findings, IAM Access "
+            "Analyzer and secret scanning, container image scanning in Amazon ECR, CloudTrail "
+            "investigations and organisation guardrails, plus the self-hosted AWS MCP server "
+            "configuration."),
+        "short_description": "Find, triage and prevent security issues in AWS accounts",
+        "long_description": (
+            "Skills for securing AWS accounts and delivery pipelines: turning on and triaging "
+            "AWS Security Hub, Amazon GuardDuty and Amazon Inspector findings, finding unused and "
+            "external access with IAM Access Analyzer, keeping secrets out of code, scanning "
+            "container images in Amazon ECR, investigating activity with AWS CloudTrail, and "
+            "setting organisation guardrails with AWS Organizations policies and AWS Control "
+            "Tower. Configures the same self-hosted AWS MCP server as aws-core."),
+        "category": "cloud",
+        "keywords": ["aws", "mcp", "security", "devsecops", "security-hub", "guardduty",
+                     "inspector", "access-analyzer", "cloudtrail", "organizations"],
+        "default_prompts": [
+            "Show the critical Security Hub findings in this account and how to fix them.",
+            "Who deleted this S3 bucket? Investigate with CloudTrail.",
+            "Scan my ECR images for vulnerabilities and block risky pushes.",
+        ],
+    },
+    {
+        "name": "aws-ml",
+        "display_name": "AWS Machine Learning",
+        "description": (
+            "Skills for machine learning on Amazon SageMaker AI: training jobs, real-time and "
+            "serverless endpoints, SageMaker Pipelines, plus the self-hosted AWS MCP server "
+            "configuration."),
+        "short_description": "Train, deploy and automate ML models on Amazon SageMaker AI",
+        "long_description": (
+            "Skills for the machine learning lifecycle on Amazon SageMaker AI: running training "
+            "jobs with built-in or custom containers, deploying models to real-time, serverless "
+            "or asynchronous endpoints with autoscaling, and automating build-train-register-"
+            "deploy with SageMaker Pipelines and the model registry. Configures the same "
+            "self-hosted AWS MCP server as aws-core."),
+        "category": "cloud",
+        "keywords": ["aws", "mcp", "machine-learning", "sagemaker", "training", "inference",
+                     "mlops", "pipelines"],
+        "default_prompts": [
+            "Run this training script as a SageMaker training job on a GPU instance.",
+            "Deploy this model to a serverless SageMaker endpoint.",
+            "Build a SageMaker pipeline that trains, evaluates and registers a model.",
         ],
     },
 ]
@@ -757,6 +816,31 @@ def plugins_readme(by_plugin: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def summary(description: str) -> str:
+    """The first sentence of a skill's description, for the README table."""
+    m = re.match(r"(.+?(?<!e\.g)(?<!i\.e)[.!?])(\s+[A-Z]|$)", description)
+    text = m.group(1) if m else description
+    if len(text) > 200 and ": " in text:  # a long first sentence: its head, before the list
+        text = text.split(": ", 1)[0] + "."
+    if len(text) > 200 and "; " in text:
+        text = text.split("; ", 1)[0] + "."
+    return text.replace("|", "\\|")
+
+
+def readme_with_skills(text: str, skills: list[dict]) -> str | None:
+    """README.md with its skill table and skill count regenerated; None when it has no markers
+    (only the lines between the markers and the count line are ever changed)."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return None
+    rows = [README_START, GENERATED_NOTE, "", f"{len(skills)} skills:", "",
+            "| skill | plugin | what it covers |", "|---|---|---|"]
+    rows += [f"| [`{s['name']}`](infra/skills/{s['name']}/SKILL.md) | {s['plugin'] or '-'} | "
+             f"{summary(s['description'])} |" for s in sorted(skills, key=lambda s: s["name"])]
+    text = text[:start] + "\n".join(rows) + "\n" + text[end:]
+    return README_COUNT.sub(lambda m: f"{m.group(1)}{len(skills)}{m.group(2)}", text, count=1)
+
+
 def expected_plugin_files(plugin: dict, skills: list[dict], repo: str | None) -> dict[str, tuple[bytes, bool]]:
     """Every generated file of a plugin except .mcp.json: path -> (content, executable)."""
     files = {
@@ -845,6 +929,12 @@ def main(argv=None) -> int:
 
     problems = [(base, relative, why, expected) for base, expected, keep in targets
                 for relative, why in diff(expected, base, keep)]
+    # The README's skill table (a file among many others at the root: compared on its own).
+    readme = README_FILE.read_text(encoding="utf-8") if README_FILE.is_file() else None
+    new_readme = readme_with_skills(readme, skills) if readme is not None else None
+    if new_readme is not None and new_readme != readme:
+        problems.append((ROOT, README_FILE.name, "skill table out of date",
+                         {README_FILE.name: (new_readme.encode(), False)}))
 
     if args.check:
         if problems:

