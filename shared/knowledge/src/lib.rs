@@ -15,6 +15,7 @@ pub mod availability;
 pub mod data;
 pub mod directory;
 pub mod docs;
+pub mod query_sets;
 pub mod regions;
 pub mod skills;
 mod suggest;
