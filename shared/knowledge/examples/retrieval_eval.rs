@@ -315,26 +315,31 @@ struct Figures {
     search_hit1: usize,
     search_hit3: usize,
     search_rr: f64,
+    /// Cases with an operation or command answer: the ones a suggestion can match.
+    suggest_cases: usize,
     suggest_hit5: usize,
 }
 
 impl Figures {
-    fn add(&mut self, r: Ranks) {
+    fn add(&mut self, r: Ranks, suggest_applies: bool) {
         self.cases += 1;
         if let Some(rank) = r.search {
             self.search_hit1 += usize::from(rank == 1);
             self.search_hit3 += usize::from(rank <= 3);
             self.search_rr += 1.0 / rank as f64;
         }
-        self.suggest_hit5 += usize::from(r.suggest.is_some_and(|r| r <= SUGGEST_DEPTH));
+        if suggest_applies {
+            self.suggest_cases += 1;
+            self.suggest_hit5 += usize::from(r.suggest.is_some_and(|r| r <= SUGGEST_DEPTH));
+        }
     }
 
-    fn row(&self, set: &str, label: &str, suggest_applies: bool) -> String {
+    fn row(&self, set: &str, label: &str) -> String {
         let share = |n: usize| n as f64 / self.cases as f64;
-        let suggest = if suggest_applies {
-            format!("{:.3}", share(self.suggest_hit5))
-        } else {
-            "-".into()
+        let suggest = match self.suggest_cases {
+            0 => "-".to_owned(),
+            n if n == self.cases => format!("{:.3}", self.suggest_hit5 as f64 / n as f64),
+            n => format!("{:.3} of {n}", self.suggest_hit5 as f64 / n as f64),
         };
         format!(
             "| {set} | {label} | {} | {:.3} | {:.3} | {:.3} | {suggest} |",
@@ -367,15 +372,17 @@ fn evaluate(set: &QuerySet, search: &Search, verbose: bool) -> Result<(), String
                 continue;
             };
             let r = ranks(&answers, &accepted, *kind);
-            by_kind[i].add(r);
+            let suggest_applies = *kind != AnswerKind::Skill
+                && !(accepted.operations.is_empty() && accepted.commands.is_empty());
+            by_kind[i].add(r, suggest_applies);
             if *kind == AnswerKind::Any {
                 if let Some(p) = case
                     .phrasing
                     .and_then(|p| Phrasing::ALL.iter().position(|x| *x == p))
                 {
-                    by_phrasing[p].add(r);
+                    by_phrasing[p].add(r, suggest_applies);
                 }
-                if r.search != Some(1) || r.suggest.is_none() {
+                if r.search != Some(1) || (suggest_applies && r.suggest.is_none()) {
                     misses.push(miss_line(case, &answers, r));
                 }
             }
@@ -383,16 +390,13 @@ fn evaluate(set: &QuerySet, search: &Search, verbose: bool) -> Result<(), String
     }
     for (i, kind) in AnswerKind::ALL.iter().enumerate() {
         if by_kind[i].cases > 0 {
-            println!(
-                "{}",
-                by_kind[i].row(set.name, kind.name(), *kind != AnswerKind::Skill)
-            );
+            println!("{}", by_kind[i].row(set.name, kind.name()));
         }
     }
     for (i, phrasing) in Phrasing::ALL.iter().enumerate() {
         if by_phrasing[i].cases > 0 {
             let label = format!("any, {} phrasing", phrasing.name());
-            println!("{}", by_phrasing[i].row(set.name, &label, true));
+            println!("{}", by_phrasing[i].row(set.name, &label));
         }
     }
     if verbose && set.held_out {
