@@ -430,19 +430,20 @@ fn miss_line(case: &Case, answers: &Answers, r: Ranks) -> String {
 /// Child mode: one cold call of one ranker, timed from the start of `main`.
 fn first_call(ranker: &str, started: Instant) -> Result<(), String> {
     let query = "which account do my credentials belong to";
-    match ranker {
-        "search" => {
-            Search::new()?.top(query)?;
-        }
+    let answered = match ranker {
+        "search" => Search::new()?.top(query)?.len(),
         "suggest" => {
             let suggester = aws_suggest::Suggester::global().map_err(|e| e.to_string())?;
-            suggester.suggest(query, SUGGEST_DEPTH);
+            suggester.suggest(query, SUGGEST_DEPTH).len()
         }
         other => {
             return Err(format!(
                 "--first-call takes search or suggest, not '{other}'"
             ));
         }
+    };
+    if answered == 0 {
+        return Err(format!("{ranker} gave no answer to {query:?}"));
     }
     println!("{}", started.elapsed().as_secs_f64() * 1000.0);
     Ok(())
