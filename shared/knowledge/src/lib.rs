@@ -18,6 +18,7 @@ pub mod content;
 pub mod data;
 pub mod directory;
 pub mod docs;
+pub mod query_sets;
 pub mod regions;
 pub mod skills;
 mod suggest;
