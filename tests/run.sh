@@ -28,16 +28,16 @@ export AWS_MCP_TOOLS_BIN="$PWD/.venv-tools/bin"
 # The parity oracles come from the pinned AWS CLI and botocore themselves: regenerate them so
 # the engine is compared with what those tools do now, not only with the committed copies.
 # (The response oracle needs a recording session against moto and stays committed.)
-echo "== parity oracles from the AWS CLI and botocore"
+echo "== parity oracles from the AWS CLI and botocore [$(date -u +%T)]"
 for generator in param request signature presign waiter; do
     .venv-tools/bin/python "infra/scripts/generate_${generator}_oracle.py" > /dev/null
 done
 
-echo "== cargo test"
+echo "== cargo test [$(date -u +%T)]"
 cargo build --workspace --locked
 cargo test --workspace --locked
 
-echo "== Lambda release build (cargo lambda, x86_64, for provided.al2023)"
+echo "== Lambda release build (cargo lambda, x86_64, for provided.al2023) [$(date -u +%T)]"
 # One build for every function: the shared crates compile once and the binaries link in
 # parallel.
 packages=()
@@ -46,5 +46,6 @@ for dir in functions/*/; do
 done
 cargo lambda build --release "${packages[@]}"
 
-echo "== end-to-end tests"
-.venv-test/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"
+echo "== end-to-end tests [$(date -u +%T)]"
+# A hung test fails on its own (pytest-timeout) instead of stalling the whole run.
+.venv-test/bin/python -m pytest tests/e2e -q -p no:cacheprovider --timeout 900 --durations 25 "$@"

@@ -5,9 +5,14 @@ lengths over the limit, slow headers and bodies, the bearer token off loopback),
 directory's default, the state store failing, and the Lambda-only refusals."""
 
 import json
+import queue
+import shutil
 import socket
 import subprocess
+import tempfile
+import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,19 +21,37 @@ from conftest import AWS_MCP, HEADERS, Proc, base_env, free_port, init_body, wai
 
 
 class StdioServer:
-    """`aws-mcp stdio` spoken to line by line, bytes in and JSON out."""
+    """`aws-mcp stdio` spoken to line by line, bytes in and JSON out. stderr goes to a file (a
+    pipe nobody reads would stall a chatty server), and every answer has a deadline, so a server
+    that goes quiet fails the test instead of hanging the run."""
 
-    def __init__(self, env):
+    def __init__(self, env, answer_timeout: float = 120.0):
+        self.stderr_file = tempfile.NamedTemporaryFile("w+b", suffix=".stderr", delete=False)
         self.p = subprocess.Popen([str(AWS_MCP), "stdio"], env=env, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  stdout=subprocess.PIPE, stderr=self.stderr_file)
+        self.answer_timeout = answer_timeout
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read_lines, daemon=True).start()
+
+    def _read_lines(self):
+        for line in iter(self.p.stdout.readline, b""):
+            self.lines.put(line)
+        self.lines.put(b"")
+
+    def stderr(self) -> str:
+        return Path(self.stderr_file.name).read_text(errors="replace")
 
     def send(self, raw: bytes):
         self.p.stdin.write(raw + b"\n")
         self.p.stdin.flush()
 
     def answer(self) -> dict:
-        line = self.p.stdout.readline()
-        assert line, f"the server stopped: {self.p.stderr.read().decode(errors='replace')}"
+        try:
+            line = self.lines.get(timeout=self.answer_timeout)
+        except queue.Empty:
+            self.p.kill()
+            raise AssertionError(f"no answer within {self.answer_timeout}s: {self.stderr()[-2000:]}")
+        assert line, f"the server stopped: {self.stderr()[-2000:]}"
         return json.loads(line)
 
     def ask(self, message: dict) -> dict:
@@ -36,8 +59,13 @@ class StdioServer:
         return self.answer()
 
     def close(self):
-        self.p.stdin.close()
-        self.p.wait(timeout=30)
+        try:
+            self.p.stdin.close()
+            self.p.wait(timeout=30)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+            Path(self.stderr_file.name).unlink(missing_ok=True)
         return self.p.returncode
 
 
@@ -206,15 +234,93 @@ def test_http_off_loopback_requires_a_token(tmp_path):
 
 
 def test_a_failing_session_store_is_a_server_fault_with_its_cause(tmp_path):
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("x")
-    port, proc = start_http(tmp_path, AWS_MCP_STATE_DIR=blocker / "state")
+    state = tmp_path / "state"
+    port, proc = start_http(tmp_path, AWS_MCP_STATE_DIR=state)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: httpx.get(url + "/healthz").status_code == 200, 30, "aws-mcp http")
+        # The store breaks while serving: its folder becomes a file.
+        shutil.rmtree(state)
+        state.write_text("x")
         r = httpx.post(url + "/mcp", json=init_body(), headers=HEADERS)
         assert r.status_code == 500, r.text
         message = r.json()["error"]["message"]
         assert "session store failed" in message and "server fault" in message, message
     finally:
         proc.stop()
+
+
+def test_a_store_that_cannot_open_stops_the_start_naming_it(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    _, proc = start_http(tmp_path, AWS_MCP_STATE_DIR=blocker / "state")
+    try:
+        assert proc.p.wait(timeout=30) != 0
+        assert "cannot open the session store" in proc.stderr()
+    finally:
+        proc.stop()
+
+
+# ------------------------------------------------------------------ backends and tasks
+
+@pytest.fixture
+def silent_backend():
+    """A TCP endpoint that accepts connections and never answers (a hung AWS backend)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for conn in accepted:
+        conn.close()
+
+
+def test_a_hung_backend_fails_within_the_command_timeout_naming_the_read(tmp_path, silent_backend):
+    env = base_env(AWS_MCP_STATE_DIR=tmp_path / "state", AWS_MCP_DOCS_LIVE="false",
+                   AWS_MCP_COMMAND_TIMEOUT_SECONDS="2")
+    server = StdioServer(env)
+    try:
+        assert "result" in server.ask(init_body())
+        answer = server.ask(call(2, "aws___call_aws", {
+            "cli_command": f"aws sqs list-queues --region us-east-1 --endpoint-url {silent_backend}"}))
+        result = answer["result"]["structuredContent"]["results"][0]
+        message = result["error"]["message"]
+        assert result["error"]["kind"] == "network", result
+        assert message.startswith("Read timeout on endpoint URL"), message
+        assert "AWS_MCP_COMMAND_TIMEOUT_SECONDS" in message and "Could not connect" not in message
+    finally:
+        server.close()
+
+
+def test_a_stopped_server_marks_its_running_tasks(tmp_path, silent_backend):
+    env = base_env(AWS_MCP_STATE_DIR=tmp_path / "state", AWS_MCP_DOCS_LIVE="false",
+                   AWS_MCP_INLINE_BUDGET_SECONDS="0.2", AWS_MCP_COMMAND_TIMEOUT_SECONDS="300")
+    server = StdioServer(env)
+    assert "result" in server.ask(init_body())
+    answer = server.ask(call(2, "aws___call_aws", {
+        "cli_command": f"aws sqs list-queues --region us-east-1 --endpoint-url {silent_backend}"}))
+    task_id = answer["result"]["structuredContent"]["task_id"]
+    assert answer["result"]["structuredContent"]["status"] == "working"
+    server.p.terminate()
+    assert server.p.wait(timeout=30) == 0
+    # A new server on the same state reads the task: failed, saying why, not `working`.
+    again = StdioServer(env)
+    try:
+        assert "result" in again.ask(init_body())
+        polled = again.ask(call(3, "aws___get_tasks", {"task_ids": [task_id]}))
+        task = polled["result"]["structuredContent"]["tasks"][0]
+        assert task["status"] == "failed", task
+        assert task["result"]["error"]["code"] == "server_stopped", task
+    finally:
+        again.close()

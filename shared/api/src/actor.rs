@@ -584,7 +584,10 @@ mod tests {
         #[async_trait]
         impl HttpSender for NoNetwork {
             async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
-                Err(TransportError("no network in unit tests".into()))
+                Err(TransportError::new(
+                    aws_engine::execute::TransportPhase::Connect,
+                    "no network in unit tests",
+                ))
             }
         }
         let keys = SigningKeys {

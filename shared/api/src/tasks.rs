@@ -96,6 +96,71 @@ pub struct TaskRunner {
     /// How long a task stays `working` without a heartbeat.
     pub lease: Duration,
     pub detach: Detach,
+    /// The tasks this process runs in the background, at most `max_background` at once.
+    pub background: Arc<BackgroundTasks>,
+}
+
+/// The background tasks of one process: capped, and marked when the process stops so none
+/// is left `working` until its lease lapses.
+#[derive(Debug)]
+pub struct BackgroundTasks {
+    max: usize,
+    /// Slots taken, including those whose record is still being written.
+    taken: std::sync::atomic::AtomicUsize,
+    running: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl BackgroundTasks {
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            taken: std::sync::atomic::AtomicUsize::new(0),
+            running: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Takes a slot unless all `max` are taken.
+    fn reserve(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn release(&self) {
+        self.taken.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn started(&self, task_id: &str) {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(task_id.to_owned());
+        }
+    }
+
+    fn finished(&self, task_id: &str) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(task_id);
+        }
+        self.release();
+    }
+
+    /// Marks every task still running as failed because the server stopped (SIGTERM, end
+    /// of input), so clients polling them learn it at once.
+    pub async fn abandon_all(&self, store: &dyn TaskStore, reason: &str) -> usize {
+        let ids: Vec<String> = match self.running.lock() {
+            Ok(mut running) => running.drain().collect(),
+            Err(_) => return 0,
+        };
+        for id in &ids {
+            let result = json!({"error": {"code": "server_stopped", "message": reason}});
+            if let Err(e) = store.complete(id, TaskStatus::Failed, result).await {
+                tracing::warn!(task_id = %id, error = %e, "could not mark the stopped task");
+            }
+        }
+        ids.len()
+    }
 }
 
 /// What a deferred call says about itself.
@@ -129,8 +194,15 @@ impl TaskRunner {
         }
         match &self.detach {
             Detach::Dispatch(dispatcher) if info.restartable => {
+                // The record first: without it the read goes on here rather than vanish.
+                let task = match self.create(&info).await {
+                    Ok(task) => task,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "answering inline");
+                        return wait_inline(handle).await;
+                    }
+                };
                 handle.abort();
-                let task = self.create(&info).await?;
                 let job = TaskJob {
                     task_id: task.task_id.clone(),
                     owner: info.owner.clone(),
@@ -154,20 +226,31 @@ impl TaskRunner {
                 }
                 Ok(working(&task.task_id))
             }
-            Detach::Dispatch(_) => {
-                // A write must not run twice: wait for it here.
-                handle
-                    .await
-                    .map(Answer::into_output)
-                    .map_err(|e| ToolError::Internal(format!("the call stopped unexpectedly: {e}")))
-            }
+            // A write must not run twice: wait for it here.
+            Detach::Dispatch(_) => wait_inline(handle).await,
             Detach::Background => {
-                let task = self.create(&info).await?;
+                // No room for another background task, or no record of one: the call is
+                // waited for here, so its answer is never lost and never run twice.
+                if !self.background.reserve() {
+                    tracing::warn!("background task cap reached; answering inline");
+                    return wait_inline(handle).await;
+                }
+                let task = match self.create(&info).await {
+                    Ok(task) => task,
+                    Err(e) => {
+                        self.background.release();
+                        tracing::warn!(error = %e, "answering inline");
+                        return wait_inline(handle).await;
+                    }
+                };
+                self.background.started(&task.task_id);
                 let store = self.store.clone();
                 let lease = self.lease;
                 let task_id = task.task_id.clone();
+                let background = self.background.clone();
                 tokio::spawn(async move {
                     watch(store, &task_id, lease, progress, handle).await;
+                    background.finished(&task_id);
                 });
                 Ok(working(&task.task_id))
             }
@@ -196,6 +279,14 @@ impl TaskRunner {
         )
         .await;
     }
+}
+
+/// Waits for the work to finish and answers with it.
+async fn wait_inline(handle: tokio::task::JoinHandle<Answer>) -> Result<ToolOutput, ToolError> {
+    handle
+        .await
+        .map(Answer::into_output)
+        .map_err(|e| ToolError::Internal(format!("the call stopped unexpectedly: {e}")))
 }
 
 fn working(task_id: &str) -> ToolOutput {
@@ -372,6 +463,7 @@ mod tests {
             inline_budget: Duration::from_millis(50),
             lease: Duration::from_secs(5),
             detach,
+            background: Arc::new(BackgroundTasks::new(2)),
         }
     }
 
@@ -462,5 +554,104 @@ mod tests {
         let t = r.store.get("me", &id).await.expect("get").expect("task");
         assert_eq!(t.status, TaskStatus::Failed);
         assert_eq!(t.result.expect("result")["error"]["message"], "bad");
+    }
+
+    /// A store that cannot record new tasks (full or read-only).
+    struct FullStore(MemoryTaskStore);
+
+    #[async_trait]
+    impl TaskStore for FullStore {
+        async fn create(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: Duration,
+        ) -> Result<mcp_state::TaskRecord, mcp_state::TaskStoreError> {
+            Err(mcp_state::TaskStoreError::Backend("no space left".into()))
+        }
+        async fn heartbeat(
+            &self,
+            id: &str,
+            p: &str,
+            l: Duration,
+        ) -> Result<(), mcp_state::TaskStoreError> {
+            self.0.heartbeat(id, p, l).await
+        }
+        async fn complete(
+            &self,
+            id: &str,
+            s: TaskStatus,
+            r: Value,
+        ) -> Result<(), mcp_state::TaskStoreError> {
+            self.0.complete(id, s, r).await
+        }
+        async fn get(
+            &self,
+            o: &str,
+            id: &str,
+        ) -> Result<Option<mcp_state::TaskRecord>, mcp_state::TaskStoreError> {
+            self.0.get(o, id).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_cannot_be_recorded_is_answered_inline_not_lost() {
+        let full = Arc::new(FullStore(MemoryTaskStore::new(TaskTimes::default())));
+        let dispatcher = Arc::new(CountingDispatcher(AtomicUsize::new(0)));
+        for detach in [Detach::Background, Detach::Dispatch(dispatcher.clone())] {
+            let r = TaskRunner {
+                store: full.clone(),
+                ..runner(detach)
+            };
+            let out = r
+                .run(info(true), Progress::default(), answer_after(5_000))
+                .await
+                .expect("answered");
+            assert_eq!(out.structured, json!({"done": 5000}));
+        }
+        assert_eq!(dispatcher.0.load(Ordering::SeqCst), 0, "nothing ran twice");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_the_background_cap_calls_are_answered_inline() {
+        let r = runner(Detach::Background);
+        for _ in 0..2 {
+            let out = r
+                .run(info(false), Progress::default(), answer_after(60_000))
+                .await
+                .expect("ok");
+            assert_eq!(out.structured["status"], "working");
+        }
+        let third = r
+            .run(info(false), Progress::default(), answer_after(1_000))
+            .await
+            .expect("ok");
+        assert_eq!(third.structured, json!({"done": 1000}));
+        // A slot frees when a background task ends.
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        let again = r
+            .run(info(false), Progress::default(), answer_after(60_000))
+            .await
+            .expect("ok");
+        assert_eq!(again.structured["status"], "working");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stopping_marks_running_tasks_failed_with_the_reason() {
+        let r = runner(Detach::Background);
+        let out = r
+            .run(info(false), Progress::default(), answer_after(60_000))
+            .await
+            .expect("ok");
+        let id = out.structured["task_id"].as_str().expect("id").to_owned();
+        let marked = r
+            .background
+            .abandon_all(r.store.as_ref(), "the server stopped")
+            .await;
+        assert_eq!(marked, 1);
+        let t = r.store.get("me", &id).await.expect("get").expect("task");
+        assert_eq!(t.status, TaskStatus::Failed);
+        assert_eq!(t.result.expect("result")["error"]["code"], "server_stopped");
     }
 }

@@ -37,9 +37,51 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// A request that got no HTTP answer, and at which step it failed.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub String);
+#[error("{message}")]
+pub struct TransportError {
+    pub phase: TransportPhase,
+    pub message: String,
+}
+
+/// Where a request without an answer stopped; each is reported in botocore's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportPhase {
+    /// No connection was made (refused, unreachable, DNS, TLS handshake).
+    Connect,
+    /// Connected, but no (complete) answer came within the read timeout.
+    Read,
+    /// Connected, then closed or reset before a full answer.
+    Closed,
+    /// The request could not be built or sent at all.
+    Other,
+}
+
+impl TransportError {
+    pub fn new(phase: TransportPhase, message: impl Into<String>) -> Self {
+        Self {
+            phase,
+            message: message.into(),
+        }
+    }
+
+    /// The client-facing error for a request to `endpoint` after `attempts` tries.
+    fn describe(&self, endpoint: &str, attempts: u32) -> String {
+        let what = match self.phase {
+            TransportPhase::Connect => "Could not connect to the endpoint URL",
+            TransportPhase::Read => "Read timeout on endpoint URL",
+            TransportPhase::Closed => {
+                "Connection was closed before we received a valid response from endpoint URL"
+            }
+            TransportPhase::Other => "The request could not be sent to the endpoint URL",
+        };
+        format!(
+            "{what}: \"{endpoint}\" ({}) after {attempts} attempt(s)",
+            self.message
+        )
+    }
+}
 
 /// Sends HTTP requests.
 #[async_trait]
@@ -88,7 +130,12 @@ impl ReqwestSender {
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| TransportError(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                TransportError::new(
+                    TransportPhase::Other,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
         Ok(Self { client })
     }
 }
@@ -96,8 +143,12 @@ impl ReqwestSender {
 #[async_trait]
 impl HttpSender for ReqwestSender {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| TransportError(format!("bad HTTP method {}: {e}", request.method)))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| {
+            TransportError::new(
+                TransportPhase::Other,
+                format!("bad HTTP method {}: {e}", request.method),
+            )
+        })?;
         let mut builder = self.client.request(method, &request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
@@ -106,7 +157,7 @@ impl HttpSender for ReqwestSender {
             .body(request.body)
             .send()
             .await
-            .map_err(|e| TransportError(describe_reqwest_error(&e)))?;
+            .map_err(|e| transport_error(&e))?;
         let status = answer.status().as_u16();
         let headers = answer
             .headers()
@@ -121,7 +172,7 @@ impl HttpSender for ReqwestSender {
         let body = answer
             .bytes()
             .await
-            .map_err(|e| TransportError(describe_reqwest_error(&e)))?
+            .map_err(|e| transport_error(&e))?
             .to_vec();
         Ok(HttpResponse {
             status,
@@ -129,6 +180,19 @@ impl HttpSender for ReqwestSender {
             body,
         })
     }
+}
+
+fn transport_error(e: &reqwest::Error) -> TransportError {
+    let phase = if e.is_connect() {
+        TransportPhase::Connect
+    } else if e.is_timeout() {
+        TransportPhase::Read
+    } else if e.is_request() || e.is_body() || e.is_decode() {
+        TransportPhase::Closed
+    } else {
+        TransportPhase::Other
+    };
+    TransportError::new(phase, describe_reqwest_error(e))
 }
 
 fn describe_reqwest_error(e: &reqwest::Error) -> String {
@@ -258,6 +322,8 @@ pub struct Executor {
     /// Whether a command may choose its endpoint (`--endpoint-url`). A deployed server
     /// refuses: in Lambda, loopback is the Runtime API that hands out invocations.
     endpoint_overrides: bool,
+    /// The most one call may take, all attempts included (`None`: the retry policy alone).
+    call_timeout: Option<Duration>,
 }
 
 impl Executor {
@@ -274,7 +340,15 @@ impl Executor {
             user_agent: format!("aws-mcp/{}", env!("CARGO_PKG_VERSION")),
             protected: None,
             endpoint_overrides: true,
+            call_timeout: None,
         }
+    }
+
+    /// The same executor giving each call at most `timeout`, retries included, so a backend
+    /// that accepts connections and never answers fails within the command's time.
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
     }
 
     /// The same executor signing with other credentials (a caller's assumed role).
@@ -454,6 +528,8 @@ impl Executor {
         let options = response::ParseOptions {
             encoding_type_auto_set: auto_encoding,
         };
+        // Every attempt, and the pauses between them, fit in the call's time.
+        let deadline = self.call_timeout.map(|t| tokio::time::Instant::now() + t);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -461,15 +537,19 @@ impl Executor {
             let request = self.prepare(model, operation, params, target).await?;
             let endpoint = request.url.clone();
             let started = std::time::Instant::now();
-            let outcome = self.sender.send(request).await;
+            let outcome = match deadline {
+                None => self.sender.send(request).await,
+                Some(at) => match tokio::time::timeout_at(at, self.sender.send(request)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(self.out_of_time()),
+                },
+            };
             let retry_after = match outcome {
                 Err(e) => {
                     tracing::debug!(error = %e, attempt, "transport fault");
-                    if attempt >= self.retry.max_attempts {
-                        return Err(CallError::Network(format!(
-                            "Could not connect to the endpoint URL: \"{endpoint}\" ({}) after {attempt} attempt(s)",
-                            e.0
-                        )));
+                    let no_time = deadline.is_some_and(|at| tokio::time::Instant::now() >= at);
+                    if attempt >= self.retry.max_attempts || no_time {
+                        return Err(CallError::Network(e.describe(&endpoint, attempt)));
                     }
                     None
                 }
@@ -515,8 +595,28 @@ impl Executor {
                     }
                 }
             };
-            tokio::time::sleep(self.backoff(attempt, retry_after)).await;
+            let pause = self.backoff(attempt, retry_after);
+            if let Some(at) = deadline
+                && tokio::time::Instant::now() + pause >= at
+            {
+                // No time for another attempt: the last answer stands.
+                return Err(CallError::Network(
+                    self.out_of_time().describe(&endpoint, attempt),
+                ));
+            }
+            tokio::time::sleep(pause).await;
         }
+    }
+
+    /// The error for a call that ran out of its time (`with_call_timeout`).
+    fn out_of_time(&self) -> TransportError {
+        let seconds = self.call_timeout.map_or(0, |t| t.as_secs());
+        TransportError::new(
+            TransportPhase::Read,
+            format!(
+                "no answer within the command timeout of {seconds} s, AWS_MCP_COMMAND_TIMEOUT_SECONDS"
+            ),
+        )
     }
 
     /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (unless ignored).
@@ -729,4 +829,96 @@ fn virtual_hostable(bucket: &str, scheme: &str, configured: bool, local_host: bo
         && no_dots_https
         && !bucket.contains("..")
         && bucket.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A sender that fails every request the same way, counting attempts.
+    struct FailingSender {
+        phase: Option<TransportPhase>,
+        attempts: AtomicU32,
+    }
+
+    #[async_trait]
+    impl HttpSender for FailingSender {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.attempts.fetch_add(1, Ordering::SeqCst);
+            match self.phase {
+                Some(phase) => Err(TransportError::new(phase, "refused by the test")),
+                // A backend that accepted the connection and never answers.
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    fn executor(sender: Arc<FailingSender>) -> Executor {
+        let keys = SigningKeys {
+            access_key: "AKIDEXAMPLE".into(),
+            secret_key: "secret".into(),
+            session_token: None,
+        };
+        Executor::new(
+            sender,
+            Arc::new(StaticCredentials(keys)),
+            Arc::new(|_: &str| None),
+        )
+    }
+
+    async fn get_caller_identity(executor: &Executor) -> String {
+        match executor
+            .call_named("sts", "GetCallerIdentity", &Map::new(), "us-east-1")
+            .await
+        {
+            Err(CallError::Network(message)) => message,
+            other => panic!("expected a network error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_backend_fails_within_the_call_timeout_naming_the_read() {
+        let sender = Arc::new(FailingSender {
+            phase: None,
+            attempts: AtomicU32::new(0),
+        });
+        let executor = executor(sender.clone()).with_call_timeout(Duration::from_secs(20));
+        let started = tokio::time::Instant::now();
+        let message = get_caller_identity(&executor).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(20));
+        assert!(
+            message.starts_with("Read timeout on endpoint URL"),
+            "{message}"
+        );
+        assert!(
+            message.contains("AWS_MCP_COMMAND_TIMEOUT_SECONDS"),
+            "{message}"
+        );
+        assert_eq!(sender.attempts.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_phase_is_named_in_botocore_words_after_the_retries() {
+        for (phase, words) in [
+            (
+                TransportPhase::Connect,
+                "Could not connect to the endpoint URL",
+            ),
+            (TransportPhase::Read, "Read timeout on endpoint URL"),
+            (
+                TransportPhase::Closed,
+                "Connection was closed before we received a valid response",
+            ),
+        ] {
+            let sender = Arc::new(FailingSender {
+                phase: Some(phase),
+                attempts: AtomicU32::new(0),
+            });
+            let message = get_caller_identity(&executor(sender.clone())).await;
+            assert!(message.starts_with(words), "{message}");
+            assert!(message.contains("after 3 attempt(s)"), "{message}");
+            assert_eq!(sender.attempts.load(Ordering::SeqCst), 3);
+        }
+    }
 }

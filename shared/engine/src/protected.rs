@@ -196,7 +196,10 @@ mod tests {
         #[async_trait::async_trait]
         impl HttpSender for NoNetwork {
             async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
-                Err(TransportError("no network in unit tests".into()))
+                Err(TransportError::new(
+                    crate::execute::TransportPhase::Connect,
+                    "no network in unit tests",
+                ))
             }
         }
         let keys = SigningKeys {

@@ -52,7 +52,7 @@ impl App {
         let sdk = SharedSdkConfig::default();
         let telemetry = build_telemetry(&settings)?;
         let sessions = build_session_store(&settings, mode, &sdk).await?;
-        let own = own_executor(mode, &sdk)?;
+        let own = own_executor(mode, &sdk)?.with_call_timeout(settings.command_timeout);
         let internal = Arc::new(InternalKey::new(
             settings.deployed.internal_key_secret.clone(),
             own.clone(),
@@ -464,6 +464,9 @@ pub async fn build_api_context(
             inline_budget: settings.inline_budget,
             lease: settings.task_lease,
             detach,
+            background: Arc::new(api_tools::tasks::BackgroundTasks::new(
+                settings.max_background_tasks,
+            )),
         },
         sandbox,
         staging,

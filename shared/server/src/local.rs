@@ -21,14 +21,34 @@ use crate::identity;
 pub async fn run_stdio(app: Arc<App>) -> std::io::Result<()> {
     let session_id = mcp_protocol::session::new_session_id()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    mcp_protocol::serve_stdio(
+    let served = mcp_protocol::serve_stdio(
         app.server.clone(),
         identity::shared(&app.local_identity),
         session_id,
         tokio::io::BufReader::new(tokio::io::stdin()),
         tokio::io::stdout(),
-    )
-    .await
+    );
+    let outcome = tokio::select! {
+        outcome = served => outcome,
+        _ = shutdown_signal() => Ok(()),
+    };
+    // Background tasks end with this process: say so rather than leave them `working`.
+    abandon_background_tasks(&app, "the server stopped (end of input or a stop signal) before the task finished; run the call again").await;
+    outcome
+}
+
+/// Marks the background tasks still running as failed, naming why.
+async fn abandon_background_tasks(app: &App, reason: &str) {
+    if let Some(api) = &app.api {
+        let marked = api
+            .tasks
+            .background
+            .abandon_all(api.tasks.store.as_ref(), reason)
+            .await;
+        if marked > 0 {
+            tracing::warn!(marked, "background tasks marked failed at shutdown");
+        }
+    }
 }
 
 /// Serves Streamable HTTP on `listener` until the process is told to stop. A listener
@@ -46,7 +66,10 @@ pub async fn run_http(app: Arc<App>, listener: TcpListener) -> std::io::Result<(
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => accepted?,
-            _ = &mut shutdown => return Ok(()),
+            _ = &mut shutdown => {
+                abandon_background_tasks(&app, "the server stopped (a stop signal) before the task finished; run the call again").await;
+                return Ok(());
+            }
         };
         let app = app.clone();
         let header_timeout = app.settings.http_header_timeout;

@@ -254,6 +254,9 @@ pub struct Settings {
     pub inline_budget: Duration,
     /// How long a task stays `working` without a heartbeat from its worker.
     pub task_lease: Duration,
+    /// Most calls one local process runs in the background at once; further long calls
+    /// are answered inline.
+    pub max_background_tasks: usize,
     /// Default and largest run time of one script.
     pub script_timeout: Duration,
     /// The unprivileged user script workers switch to when the server runs as root.
@@ -522,6 +525,12 @@ impl Settings {
             task_lease: Duration::from_secs(
                 number("AWS_MCP_TASK_LEASE_SECONDS", 60u64, "a number of seconds")?.max(2),
             ),
+            max_background_tasks: number(
+                "AWS_MCP_MAX_BACKGROUND_TASKS",
+                32usize,
+                "a whole number of tasks",
+            )?
+            .max(1),
             staging_bucket: var("AWS_MCP_STAGING_BUCKET"),
             script_timeout: Duration::from_secs(
                 number(

@@ -64,7 +64,10 @@ impl DirSessionStore {
         let tmp = self.dir.join(format!(".{}.tmp", new_session_id()?));
         let bytes = serde_json::to_vec(record)
             .map_err(|e| StoreError::Corrupt(format!("cannot encode session: {e}")))?;
-        std::fs::write(&tmp, bytes)?;
+        // A write that fails half way (a full disk) leaves no partial file behind.
+        std::fs::write(&tmp, bytes).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         let linked = std::fs::hard_link(&tmp, &path);
         let _ = std::fs::remove_file(&tmp);
         match linked {

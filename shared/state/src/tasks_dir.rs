@@ -81,7 +81,10 @@ impl DirTaskStore {
         let tmp = self.dir.join(format!(".{}.tmp", new_task_id()?));
         let bytes = serde_json::to_vec(record)
             .map_err(|e| TaskStoreError::Corrupt(format!("cannot encode task: {e}")))?;
-        std::fs::write(&tmp, bytes)?;
+        // A write that fails half way (a full disk) leaves no partial file behind.
+        std::fs::write(&tmp, bytes).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         Ok(tmp)
     }
 

@@ -101,10 +101,14 @@ fn main() -> anyhow::Result<()> {
     // A script worker is this same program started with a hidden argument; it must not
     // start the async runtime or parse the command line.
     mcp_server::run_script_worker_if_asked();
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(serve())
+        .build()?;
+    let outcome = runtime.block_on(serve());
+    // A stdio server stopped by a signal still has a thread blocked reading stdin; waiting for
+    // it would keep the process alive until the client closes the pipe.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    outcome
 }
 
 async fn serve() -> anyhow::Result<()> {
