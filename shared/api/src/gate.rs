@@ -46,6 +46,7 @@ impl CallGate for PolicyGate {
             cli_operation: call.cli_operation,
             service: call.service,
             operation: call.operation,
+            params: call.params,
         });
         match decision {
             Decision::Allow => Ok(()),
@@ -102,7 +103,7 @@ impl ConsentAsker for PeerConsent {
 
 fn no_consent_channel(why: &str) -> String {
     format!(
-        "{why} This client cannot be asked for consent (it does not support MCP elicitation), so the call was not made; ask the user, and if they agree remove the matching entry from the consent list (AWS_MCP_CONSENT or consentList in AWS_MCP_POLICY_FILE) or turn off AWS_MCP_REQUIRE_MUTATION_CONSENT."
+        "{why} This client cannot be asked for consent (it does not support MCP elicitation), so the call was not made; ask the user, and if they agree the server's operator can allow it without asking: remove the matching entry from the consent list (AWS_MCP_CONSENT or consentList in AWS_MCP_POLICY_FILE), turn off AWS_MCP_REQUIRE_MUTATION_CONSENT, or for secret values set AWS_MCP_SECRET_READ_CONSENT=false."
     )
 }
 
@@ -126,6 +127,7 @@ mod tests {
             service: "s3",
             operation: api,
             region: "us-east-1",
+            params: None,
         }
     }
 
