@@ -175,4 +175,36 @@ mod tests {
         );
         assert!(no.admit(&call("list-buckets", "ListBuckets")).await.is_ok());
     }
+
+    /// A secret read without a way to ask says how the operator allows it; the input
+    /// decides whether an ssm read is one.
+    #[tokio::test]
+    async fn secret_reads_without_a_consent_channel_say_how_to_allow_them() {
+        let gate = PolicyGate::new(Policy {
+            secret_read_consent: true,
+            ..Policy::default()
+        });
+        let decrypt = serde_json::json!({"Name": "p", "WithDecryption": true});
+        let plain = serde_json::json!({"Name": "p", "WithDecryption": false});
+        let get_parameter = |params| GateCall {
+            cli_service: "ssm",
+            cli_operation: "get-parameter",
+            service: "ssm",
+            operation: "GetParameter",
+            region: "us-east-1",
+            params,
+        };
+        let refused = gate
+            .admit(&get_parameter(decrypt.as_object()))
+            .await
+            .expect_err("needs consent");
+        assert!(
+            refused.contains("elicitation")
+                && refused.contains("AWS_MCP_SECRET_READ_CONSENT=false"),
+            "{refused}"
+        );
+        assert!(gate.admit(&get_parameter(plain.as_object())).await.is_ok());
+        let yes = gate.with_consent(Arc::new(Answer(Some(true))));
+        assert!(yes.admit(&get_parameter(decrypt.as_object())).await.is_ok());
+    }
 }

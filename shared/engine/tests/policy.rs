@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_engine::policy::{
     CallRef, CommandPattern, Decision, PatternError, Policy, PolicyError, is_credential_issuing,
-    is_read_only, is_secret_read, read_only_counts, side_effect_reason, side_effect_reads,
+    is_read_only, is_secret_read, read_only_counts, side_effect_reads, side_effect_reason,
 };
 use aws_engine::run::is_read_only_command;
 use serde_json::{Map, Value, json};
@@ -426,8 +426,20 @@ const SIDE_EFFECT_CLASSES: [(&str, &str, &str, &str, &str); 9] = [
         "DeliverConfigSnapshot",
         "S3 bucket",
     ),
-    ("logs", "start-query", "logs", "StartQuery", "starts a Logs Insights query"),
-    ("logs", "stop-query", "logs", "StopQuery", "stops a running query"),
+    (
+        "logs",
+        "start-query",
+        "logs",
+        "StartQuery",
+        "starts a Logs Insights query",
+    ),
+    (
+        "logs",
+        "stop-query",
+        "logs",
+        "StopQuery",
+        "stops a running query",
+    ),
     (
         "comprehend",
         "detect-sentiment",
@@ -486,12 +498,30 @@ fn side_effect_reads_are_refused_in_read_only_mode_with_their_reason() {
     for (cli, cli_op, service, op) in [
         ("logs", "get-query-results", "logs", "GetQueryResults"),
         ("logs", "filter-log-events", "logs", "FilterLogEvents"),
-        ("bedrock-agent-runtime", "get-agent-memory", "bedrock-agent-runtime", "GetAgentMemory"),
-        ("configservice", "select-resource-config", "config", "SelectResourceConfig"),
-        ("iam", "simulate-principal-policy", "iam", "SimulatePrincipalPolicy"),
+        (
+            "bedrock-agent-runtime",
+            "get-agent-memory",
+            "bedrock-agent-runtime",
+            "GetAgentMemory",
+        ),
+        (
+            "configservice",
+            "select-resource-config",
+            "config",
+            "SelectResourceConfig",
+        ),
+        (
+            "iam",
+            "simulate-principal-policy",
+            "iam",
+            "SimulatePrincipalPolicy",
+        ),
     ] {
         assert!(side_effect_reason(service, op).is_none(), "{service} {op}");
-        assert_eq!(policy.check(&call(cli, cli_op, service, op)), Decision::Allow);
+        assert_eq!(
+            policy.check(&call(cli, cli_op, service, op)),
+            Decision::Allow
+        );
     }
     let all = side_effect_reads();
     assert!(all.len() >= 100, "{}", all.len());
@@ -538,12 +568,24 @@ fn secret_reads_depend_on_the_parameters() {
     assert!(is_secret_read("ssm", "GetParametersByPath", Some(&decrypt)));
     // Unknown input counts as a secret read.
     assert!(is_secret_read("ssm", "GetParameters", None));
-    assert!(is_secret_read("secretsmanager", "GetSecretValue", Some(&unset)));
-    assert!(is_secret_read("secretsmanager", "BatchGetSecretValue", None));
+    assert!(is_secret_read(
+        "secretsmanager",
+        "GetSecretValue",
+        Some(&unset)
+    ));
+    assert!(is_secret_read(
+        "secretsmanager",
+        "BatchGetSecretValue",
+        None
+    ));
     assert!(is_secret_read("kms", "Decrypt", None));
     let with_value = params(json!({"apiKey": "k", "includeValue": true}));
     assert!(is_secret_read("apigateway", "GetApiKey", Some(&with_value)));
-    assert!(!is_secret_read("apigateway", "GetApiKey", Some(&params(json!({"apiKey": "k"})))));
+    assert!(!is_secret_read(
+        "apigateway",
+        "GetApiKey",
+        Some(&params(json!({"apiKey": "k"})))
+    ));
     // New key material and metadata are not stored secrets.
     assert!(!is_secret_read("kms", "GenerateDataKey", None));
     assert!(!is_secret_read("secretsmanager", "DescribeSecret", None));
@@ -593,7 +635,12 @@ fn secret_reads_need_consent_by_default_when_deployed_only() {
         Decision::Allow
     );
     assert_eq!(
-        deployed.check(&call("secretsmanager", "list-secrets", "secretsmanager", "ListSecrets")),
+        deployed.check(&call(
+            "secretsmanager",
+            "list-secrets",
+            "secretsmanager",
+            "ListSecrets"
+        )),
         Decision::Allow
     );
     // Read-only mode allows the read itself; consent is still asked.
@@ -615,18 +662,22 @@ fn secret_reads_need_consent_by_default_when_deployed_only() {
     let local = Policy::from_env(&env_of(&[])).unwrap();
     assert!(!local.secret_read_consent);
     assert_eq!(local.check(&get_secret), Decision::Allow);
-    assert_eq!(Policy::from_env_in(&env_of(&[]), false).unwrap().check(&get_secret), Decision::Allow);
+    assert_eq!(
+        Policy::from_env_in(&env_of(&[]), false)
+            .unwrap()
+            .check(&get_secret),
+        Decision::Allow
+    );
 
     // The setting overrides the default either way.
-    let off = Policy::from_env_in(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "false")]), true)
-        .unwrap();
+    let off =
+        Policy::from_env_in(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "false")]), true).unwrap();
     assert_eq!(off.check(&get_secret), Decision::Allow);
-    let on =
-        Policy::from_env(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "yes")])).unwrap();
+    let on = Policy::from_env(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "yes")])).unwrap();
     assert!(matches!(on.check(&get_secret), Decision::NeedsConsent(_)));
     assert!(on.to_string().contains("secret-read consent: yes"), "{on}");
-    let err = Policy::from_env(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "sometimes")]))
-        .unwrap_err();
+    let err =
+        Policy::from_env(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "sometimes")])).unwrap_err();
     assert!(
         err.to_string().starts_with("AWS_MCP_SECRET_READ_CONSENT:"),
         "{err}"
@@ -664,5 +715,8 @@ fn secret_read_consent_from_the_policy_file() {
             .secret_read_consent
     );
     let m = file_error(r#"{"secretReadConsent": "yes"}"#);
-    assert!(m.contains("secretReadConsent") && m.contains("expected true or false"), "{m}");
+    assert!(
+        m.contains("secretReadConsent") && m.contains("expected true or false"),
+        "{m}"
+    );
 }
