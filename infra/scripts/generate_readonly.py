@@ -18,7 +18,12 @@ Never read-only, whatever IAM says: operations that issue credentials, tokens or
 authenticated session URLs (CREDENTIAL_ISSUING, and every operation whose name starts with
 `Assume`), plus NOT_READ_ONLY (IAM documents them as Read but they change state).
 Reading stored secrets (secretsmanager GetSecretValue, ssm GetParameter) stays read-only, as
-IAM classifies it: it reveals data, it does not mint new access.
+IAM classifies it: it reveals data, it does not mint new access (the engine asks for consent
+instead, when so configured).
+
+Not applied here: the reviewed list of reads with side effects
+(shared/engine/data/side_effect_reads.json, see docs/policy.md). The engine removes those
+operations from this table when it loads it, so the list is edited without rerunning this.
 
 Reads the operations from shared/models/data/index.json.gz (botocore 1.43.11, written by
 generate_models.py) and writes shared/engine/data/readonly.json.gz:

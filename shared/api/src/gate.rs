@@ -46,6 +46,7 @@ impl CallGate for PolicyGate {
             cli_operation: call.cli_operation,
             service: call.service,
             operation: call.operation,
+            params: call.params,
         });
         match decision {
             Decision::Allow => Ok(()),
@@ -102,7 +103,7 @@ impl ConsentAsker for PeerConsent {
 
 fn no_consent_channel(why: &str) -> String {
     format!(
-        "{why} This client cannot be asked for consent (it does not support MCP elicitation), so the call was not made; ask the user, and if they agree remove the matching entry from the consent list (AWS_MCP_CONSENT or consentList in AWS_MCP_POLICY_FILE) or turn off AWS_MCP_REQUIRE_MUTATION_CONSENT."
+        "{why} This client cannot be asked for consent (it does not support MCP elicitation), so the call was not made; ask the user, and if they agree the server's operator can allow it without asking: remove the matching entry from the consent list (AWS_MCP_CONSENT or consentList in AWS_MCP_POLICY_FILE), turn off AWS_MCP_REQUIRE_MUTATION_CONSENT, or for secret values set AWS_MCP_SECRET_READ_CONSENT=false."
     )
 }
 
@@ -126,6 +127,7 @@ mod tests {
             service: "s3",
             operation: api,
             region: "us-east-1",
+            params: None,
         }
     }
 
@@ -172,5 +174,37 @@ mod tests {
                 .is_err()
         );
         assert!(no.admit(&call("list-buckets", "ListBuckets")).await.is_ok());
+    }
+
+    /// A secret read without a way to ask says how the operator allows it; the input
+    /// decides whether an ssm read is one.
+    #[tokio::test]
+    async fn secret_reads_without_a_consent_channel_say_how_to_allow_them() {
+        let gate = PolicyGate::new(Policy {
+            secret_read_consent: true,
+            ..Policy::default()
+        });
+        let decrypt = serde_json::json!({"Name": "p", "WithDecryption": true});
+        let plain = serde_json::json!({"Name": "p", "WithDecryption": false});
+        let get_parameter = |params| GateCall {
+            cli_service: "ssm",
+            cli_operation: "get-parameter",
+            service: "ssm",
+            operation: "GetParameter",
+            region: "us-east-1",
+            params,
+        };
+        let refused = gate
+            .admit(&get_parameter(decrypt.as_object()))
+            .await
+            .expect_err("needs consent");
+        assert!(
+            refused.contains("elicitation")
+                && refused.contains("AWS_MCP_SECRET_READ_CONSENT=false"),
+            "{refused}"
+        );
+        assert!(gate.admit(&get_parameter(plain.as_object())).await.is_ok());
+        let yes = gate.with_consent(Arc::new(Answer(Some(true))));
+        assert!(yes.admit(&get_parameter(decrypt.as_object())).await.is_ok());
     }
 }

@@ -118,6 +118,7 @@ impl ToolHandler for GetPresignedUrl {
             service: "s3",
             operation,
             region: &region,
+            params: None,
         })
         .await
         .map_err(ToolError::Denied)?;

@@ -210,6 +210,7 @@ impl EngineHost {
                 service: &service,
                 operation: &op_name,
                 region: &region,
+                params: Some(&params),
             })
             .await
             .map_err(|why| HostCallError::new("PolicyDenied", why))?;

@@ -152,6 +152,7 @@ impl Ctx<'_> {
                 service: "s3",
                 operation,
                 region: &self.region,
+                params: Some(&params),
             })
             .await
             .map_err(RunError::policy)?;
@@ -645,6 +646,7 @@ async fn presign(ctx: &Ctx<'_>, parsed: &Words, runner: &Runner) -> Result<Strin
             service: "s3",
             operation: "GetObject",
             region: &ctx.region,
+            params: None,
         })
         .await
         .map_err(RunError::policy)?;

@@ -8,12 +8,16 @@
 //!   refused;
 //! - read-only mode: calls that are not read-only ([`is_read_only`]) are refused;
 //! - a consent list: matching calls need the user's confirmation;
-//! - require-mutation-consent: every call that is not read-only needs confirmation.
+//! - require-mutation-consent: every call that is not read-only needs confirmation;
+//! - secret-read consent: calls that reveal stored secret values ([`is_secret_read`]) need
+//!   confirmation (on by default in the deployed server).
 //!
 //! Read-only classification comes from the IAM access levels of each operation's action
 //! (`List` and `Read` are read-only), bundled as `data/readonly.json.gz` by
 //! `infra/scripts/generate_readonly.py`; operations that issue credentials or tokens are never
-//! read-only. `docs/policy.md` describes the settings and the data.
+//! read-only, nor are the reviewed operations of `data/side_effect_reads.json` (reads in IAM
+//! that change state, run code or are billed per call). `docs/policy.md` describes the
+//! settings and the data.
 //!
 //! This module decides; it does not ask the user or send anything.
 
@@ -26,12 +30,13 @@ use std::sync::OnceLock;
 
 use flate2::read::GzDecoder;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::cli_table::cli_table;
 use crate::names::xform_name;
 
 static READONLY_GZ: &[u8] = include_bytes!("../data/readonly.json.gz");
+static SIDE_EFFECT_READS: &str = include_str!("../data/side_effect_reads.json");
 
 /// Environment variable names read by [`Policy::from_env`].
 pub const ENV_READ_ONLY: &str = "AWS_MCP_READ_ONLY";
@@ -39,10 +44,12 @@ pub const ENV_REQUIRE_MUTATION_CONSENT: &str = "AWS_MCP_REQUIRE_MUTATION_CONSENT
 pub const ENV_DENY: &str = "AWS_MCP_DENY";
 pub const ENV_CONSENT: &str = "AWS_MCP_CONSENT";
 pub const ENV_POLICY_FILE: &str = "AWS_MCP_POLICY_FILE";
+pub const ENV_SECRET_READ_CONSENT: &str = "AWS_MCP_SECRET_READ_CONSENT";
 
-const FILE_FIELDS: [&str; 4] = [
+const FILE_FIELDS: [&str; 5] = [
     "readOnly",
     "requireMutationConsent",
+    "secretReadConsent",
     "denyList",
     "consentList",
 ];
@@ -58,9 +65,24 @@ struct RawReadOnly {
     stats: HashMap<String, Value>,
 }
 
+#[derive(Deserialize)]
+struct RawSideEffects {
+    operations: Vec<SideEffectEntry>,
+}
+
+#[derive(Deserialize)]
+struct SideEffectEntry {
+    service: String,
+    operation: String,
+    reason: String,
+}
+
 struct ReadOnlyData {
+    /// IAM's reads minus the credential-issuing and side-effect operations.
     read_only: HashMap<String, HashSet<String>>,
     credential_issuing: HashMap<String, HashSet<String>>,
+    /// service -> operation -> why it is not read-only although IAM rates it a read.
+    side_effects: HashMap<String, HashMap<String, String>>,
     total: usize,
 }
 
@@ -81,9 +103,23 @@ fn decode_readonly() -> Result<ReadOnlyData, String> {
         .get("operations")
         .and_then(Value::as_u64)
         .unwrap_or(0) as usize;
+    let listed: RawSideEffects = serde_json::from_str(SIDE_EFFECT_READS)
+        .map_err(|e| format!("bundled side-effect list: {e}"))?;
+    let mut read_only: HashMap<String, HashSet<String>> = sets(data.read_only);
+    let mut side_effects: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for entry in listed.operations {
+        if let Some(ops) = read_only.get_mut(&entry.service) {
+            ops.remove(&entry.operation);
+        }
+        side_effects
+            .entry(entry.service)
+            .or_default()
+            .insert(entry.operation, entry.reason);
+    }
     Ok(ReadOnlyData {
-        read_only: sets(data.read_only),
+        read_only,
         credential_issuing: sets(data.credential_issuing),
+        side_effects,
         total,
     })
 }
@@ -98,7 +134,8 @@ fn readonly_data() -> Option<&'static ReadOnlyData> {
 /// (or, where IAM has no entry, its name starts with a read verb such as `Describe`, `List`,
 /// `Get`). Operations that issue credentials, tokens or authenticated session URLs (sts
 /// `AssumeRole`, `GetSessionToken`, ecr `GetAuthorizationToken`, sso `GetRoleCredentials`, ...)
-/// are never read-only. Unknown services and operations are not read-only.
+/// are never read-only, nor are the operations of the reviewed side-effect list
+/// ([`side_effect_reason`]). Unknown services and operations are not read-only.
 ///
 /// `service` is the botocore service name (`s3`, `dynamodb`), `operation` the API name
 /// (`ListBuckets`).
@@ -119,6 +156,60 @@ pub fn is_credential_issuing(service: &str, operation: &str) -> bool {
         || readonly_data()
             .and_then(|d| d.credential_issuing.get(service))
             .is_some_and(|ops| ops.contains(operation))
+}
+
+/// Why an operation that IAM rates List or Read is not read-only here (it changes state, runs
+/// the caller's code or is billed per call): the reason from the reviewed list
+/// `data/side_effect_reads.json`, or `None` when it is not on the list.
+pub fn side_effect_reason(service: &str, operation: &str) -> Option<&'static str> {
+    readonly_data()
+        .and_then(|d| d.side_effects.get(service))
+        .and_then(|ops| ops.get(operation))
+        .map(String::as_str)
+}
+
+/// Every entry of the reviewed side-effect list: `(service, operation, reason)`.
+pub fn side_effect_reads() -> Vec<(&'static str, &'static str, &'static str)> {
+    readonly_data().map_or_else(Vec::new, |d| {
+        d.side_effects
+            .iter()
+            .flat_map(|(s, ops)| {
+                ops.iter()
+                    .map(move |(o, r)| (s.as_str(), o.as_str(), r.as_str()))
+            })
+            .collect()
+    })
+}
+
+/// Operations that reveal a stored secret value, and the input member that must be `true` for
+/// them to do so (`None`: always). `kms GenerateDataKey*` is not here: it returns new key
+/// material, not a stored secret (decrypting its blob later is the secret read).
+const SECRET_READS: &[(&str, &str, Option<&str>)] = &[
+    ("acm", "ExportCertificate", None),
+    ("apigateway", "GetApiKey", Some("includeValue")),
+    ("apigateway", "GetApiKeys", Some("includeValues")),
+    ("kms", "Decrypt", None),
+    ("secretsmanager", "BatchGetSecretValue", None),
+    ("secretsmanager", "GetSecretValue", None),
+    ("ssm", "GetParameter", Some("WithDecryption")),
+    ("ssm", "GetParameterHistory", Some("WithDecryption")),
+    ("ssm", "GetParameters", Some("WithDecryption")),
+    ("ssm", "GetParametersByPath", Some("WithDecryption")),
+];
+
+/// Whether a call reveals a stored secret value in plain text: secretsmanager
+/// `GetSecretValue` / `BatchGetSecretValue`, ssm `GetParameter*` with `WithDecryption=true`,
+/// kms `Decrypt`, acm `ExportCertificate` (a private key), apigateway `GetApiKey(s)` with the
+/// key value. `params` is the call's input; when it is unknown (`None`) a call that reveals
+/// secrets only with some flag counts as a secret read (the safe side).
+pub fn is_secret_read(service: &str, operation: &str, params: Option<&Map<String, Value>>) -> bool {
+    SECRET_READS
+        .iter()
+        .find(|(s, o, _)| *s == service && *o == operation)
+        .is_some_and(|(_, _, flag)| match (flag, params) {
+            (None, _) | (Some(_), None) => true,
+            (Some(flag), Some(params)) => params.get(*flag).and_then(Value::as_bool) == Some(true),
+        })
 }
 
 /// `(read-only operations, all operations)` over the bundled models.
@@ -339,6 +430,9 @@ pub struct CallRef<'a> {
     pub service: &'a str,
     /// The API operation it calls (`DeleteObject`).
     pub operation: &'a str,
+    /// The call's input, where the caller has it (it decides whether `ssm GetParameter`
+    /// reveals a secret); `None` counts as "may".
+    pub params: Option<&'a Map<String, Value>>,
 }
 
 /// What to do with a call. The strings are for the caller: why, and what to do instead.
@@ -360,6 +454,9 @@ pub struct Policy {
     pub consent: Vec<CommandPattern>,
     /// Every call that is not read-only needs the user's confirmation.
     pub require_mutation_consent: bool,
+    /// Calls that reveal stored secret values ([`is_secret_read`]) need the user's
+    /// confirmation. [`Policy::from_env_in`] turns it on for the deployed server.
+    pub secret_read_consent: bool,
 }
 
 /// A configuration error: names the setting (file and field, or variable) and what is valid.
@@ -393,12 +490,32 @@ impl Policy {
     /// - `AWS_MCP_DENY`, `AWS_MCP_CONSENT`: comma-separated patterns, added to the file's lists.
     ///
     /// A variable that is unset or only whitespace counts as not set.
+    ///
+    /// This is the policy of a server on the user's machine; [`Policy::from_env_in`] also
+    /// serves the deployed one.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Policy, PolicyError> {
+        Policy::from_env_in(env, false)
+    }
+
+    /// [`Policy::from_env`] for a server that is `deployed` (the Lambda function) or not:
+    /// secret-read consent (`secretReadConsent` in the file, `AWS_MCP_SECRET_READ_CONSENT`,
+    /// the variable winning) defaults to on when deployed, off on the user's machine, where
+    /// the user already holds the credentials.
+    pub fn from_env_in(
+        env: &dyn Fn(&str) -> Option<String>,
+        deployed: bool,
+    ) -> Result<Policy, PolicyError> {
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let mut policy = match var(ENV_POLICY_FILE) {
-            Some(path) => Policy::from_file(Path::new(path.trim()))?,
-            None => Policy::default(),
+            Some(path) => Policy::from_file_in(Path::new(path.trim()), deployed)?,
+            None => Policy {
+                secret_read_consent: deployed,
+                ..Policy::default()
+            },
         };
+        if let Some(v) = var(ENV_SECRET_READ_CONSENT) {
+            policy.secret_read_consent = parse_env_bool(ENV_SECRET_READ_CONSENT, &v)?;
+        }
         if let Some(v) = var(ENV_READ_ONLY) {
             policy.read_only = parse_env_bool(ENV_READ_ONLY, &v)?;
         }
@@ -419,8 +536,19 @@ impl Policy {
         Policy::from_env(&|k| std::env::var(k).ok())
     }
 
-    /// Reads a policy file (the format of `AWS_MCP_POLICY_FILE`).
+    /// [`Policy::from_env_in`] over the process environment.
+    pub fn from_process_env_in(deployed: bool) -> Result<Policy, PolicyError> {
+        Policy::from_env_in(&|k| std::env::var(k).ok(), deployed)
+    }
+
+    /// Reads a policy file (the format of `AWS_MCP_POLICY_FILE`) for a server on the user's
+    /// machine.
     pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
+        Policy::from_file_in(path, false)
+    }
+
+    /// Reads a policy file; `deployed` is the default of `secretReadConsent`.
+    pub fn from_file_in(path: &Path, deployed: bool) -> Result<Policy, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::ReadFile {
             path: path.to_owned(),
             source,
@@ -444,20 +572,23 @@ impl Policy {
                 ),
             ));
         };
-        let mut policy = Policy::default();
+        let mut policy = Policy {
+            secret_read_consent: deployed,
+            ..Policy::default()
+        };
         for (key, value) in &map {
             match key.as_str() {
-                "readOnly" | "requireMutationConsent" => {
+                "readOnly" | "requireMutationConsent" | "secretReadConsent" => {
                     let Value::Bool(b) = value else {
                         return Err(field_error(
                             key,
                             format!("expected true or false, found {}", kind(value)),
                         ));
                     };
-                    if key == "readOnly" {
-                        policy.read_only = *b;
-                    } else {
-                        policy.require_mutation_consent = *b;
+                    match key.as_str() {
+                        "readOnly" => policy.read_only = *b,
+                        "requireMutationConsent" => policy.require_mutation_consent = *b,
+                        _ => policy.secret_read_consent = *b,
                     }
                 }
                 "denyList" | "consentList" => {
@@ -509,8 +640,8 @@ impl Policy {
         self.read_only
     }
 
-    /// Decides one call: the deny list first, then read-only mode, then the consent list and
-    /// require-mutation-consent.
+    /// Decides one call: the deny list first, then read-only mode, then the consent list,
+    /// secret-read consent and require-mutation-consent.
     pub fn check(&self, call: &CallRef<'_>) -> Decision {
         let command = format!("aws {} {}", call.cli_service, call.cli_operation);
         let api = format!("{} {}", call.service, call.operation);
@@ -524,9 +655,12 @@ impl Policy {
         let read_only = is_read_only(call.service, call.operation);
         if self.read_only && !read_only {
             let why = if is_credential_issuing(call.service, call.operation) {
-                "it issues credentials or tokens, which read-only mode never allows"
+                "it issues credentials or tokens, which read-only mode never allows".to_owned()
+            } else if let Some(reason) = side_effect_reason(call.service, call.operation) {
+                format!("it has side effects despite being a read in IAM: {reason}")
             } else {
                 "it is not a read-only operation (its IAM access level is not List or Read)"
+                    .to_owned()
             };
             return Decision::Deny(format!(
                 "the server runs read-only ({ENV_READ_ONLY}=true or readOnly in {ENV_POLICY_FILE}), \
@@ -540,6 +674,15 @@ impl Policy {
                  consentList in {ENV_POLICY_FILE}): ask the user to confirm before it runs."
             ));
         }
+        if self.secret_read_consent && is_secret_read(call.service, call.operation, call.params) {
+            return Decision::NeedsConsent(format!(
+                "`{command}` (API call {api}) reveals a stored secret value, and the server asks \
+                 the user before every such read ({ENV_SECRET_READ_CONSENT}=true, the default of \
+                 the deployed server): ask the user to confirm before it runs. The server's \
+                 operator can set {ENV_SECRET_READ_CONSENT}=false (or secretReadConsent in \
+                 {ENV_POLICY_FILE}) to allow such reads without asking."
+            ));
+        }
         if self.require_mutation_consent && !read_only {
             return Decision::NeedsConsent(format!(
                 "`{command}` (API call {api}) is not read-only and the server requires the user's \
@@ -551,7 +694,8 @@ impl Policy {
     }
 }
 
-/// One line for start-up logs: `read-only: yes, mutation consent: no, deny: [aws iam *], consent: []`.
+/// One line for start-up logs: `read-only: yes, mutation consent: no, secret-read consent: yes,
+/// deny: [aws iam *], consent: []`.
 impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let yes_no = |b: bool| if b { "yes" } else { "no" };
@@ -563,9 +707,10 @@ impl fmt::Display for Policy {
         };
         write!(
             f,
-            "read-only: {}, mutation consent: {}, deny: [{}], consent: [{}]",
+            "read-only: {}, mutation consent: {}, secret-read consent: {}, deny: [{}], consent: [{}]",
             yes_no(self.read_only),
             yes_no(self.require_mutation_consent),
+            yes_no(self.secret_read_consent),
             list(&self.deny),
             list(&self.consent)
         )
@@ -684,6 +829,81 @@ mod tests {
         for (service, ops) in &data.credential_issuing {
             for op in ops {
                 assert!(!is_read_only(service, op), "{service} {op}");
+            }
+        }
+    }
+
+    /// Every entry of the reviewed side-effect list names a real operation that IAM rates a
+    /// read (else the entry would be dead weight or a typo), once, with a reason.
+    #[test]
+    fn side_effect_list_names_iam_reads() {
+        let index = aws_models::models().index().expect("models index");
+        let mut raw = Vec::new();
+        GzDecoder::new(READONLY_GZ)
+            .read_to_end(&mut raw)
+            .expect("gzip");
+        let iam: RawReadOnly = serde_json::from_slice(&raw).expect("table");
+        let listed: RawSideEffects = serde_json::from_str(SIDE_EFFECT_READS).expect("list");
+        let mut seen = HashSet::new();
+        for e in &listed.operations {
+            let entry = index
+                .service(&e.service)
+                .unwrap_or_else(|| panic!("{} not in the models", e.service));
+            assert!(
+                entry.operations.binary_search(&e.operation).is_ok(),
+                "{} {} not in the models",
+                e.service,
+                e.operation
+            );
+            assert!(
+                seen.insert((&e.service, &e.operation)),
+                "{} {} listed twice",
+                e.service,
+                e.operation
+            );
+            assert!(
+                e.reason.len() > 15,
+                "{} {}: no reason",
+                e.service,
+                e.operation
+            );
+            assert!(
+                iam.read_only
+                    .get(&e.service)
+                    .is_some_and(|ops| ops.contains(&e.operation)),
+                "{} {} is not a read in the IAM table: the list is for reads only",
+                e.service,
+                e.operation
+            );
+            assert!(!is_read_only(&e.service, &e.operation));
+        }
+        assert!(
+            listed.operations.len() >= 100,
+            "{}",
+            listed.operations.len()
+        );
+        let (read_only, _) = read_only_counts();
+        let iam_reads: usize = iam.read_only.values().map(Vec::len).sum();
+        assert_eq!(read_only + listed.operations.len(), iam_reads);
+    }
+
+    /// The secret-read table names real operations and real input members.
+    #[test]
+    fn secret_reads_name_real_members() {
+        for (service, operation, flag) in SECRET_READS {
+            let model = aws_models::models()
+                .service(service)
+                .unwrap_or_else(|e| panic!("{service}: {e}"));
+            let op = model
+                .operation(operation)
+                .unwrap_or_else(|| panic!("{service} {operation} not in the models"));
+            if let Some(flag) = flag {
+                let input = op.input.as_ref().expect("input");
+                let shape = model.shape(&input.shape).expect("input shape");
+                assert!(
+                    shape.members.contains_key(*flag),
+                    "{service} {operation} has no member {flag}"
+                );
             }
         }
     }

@@ -26,6 +26,8 @@ pub struct GateCall<'a> {
     pub service: &'a str,
     pub operation: &'a str,
     pub region: &'a str,
+    /// The call's input where it is known (it decides whether some reads reveal secrets).
+    pub params: Option<&'a Map<String, Value>>,
 }
 
 /// Admits or refuses API calls (read-only mode, deny and consent lists).
@@ -360,6 +362,7 @@ impl Runner {
             service: &call.service,
             operation: &call.operation,
             region: &region,
+            params: Some(&call.params),
         })
         .await
         .map_err(|m| {

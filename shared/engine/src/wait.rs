@@ -809,6 +809,7 @@ pub async fn run_wait_with(
         service: &call.service,
         operation: &call.operation,
         region: &region,
+        params: Some(&call.params),
     };
     // Plain references, so every poll's future can copy them.
     let (gate_call, model, params, target) = (&gate_call, &*model, &call.params, &target);

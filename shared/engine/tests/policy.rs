@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use aws_engine::policy::{
     CallRef, CommandPattern, Decision, PatternError, Policy, PolicyError, is_credential_issuing,
-    is_read_only, read_only_counts,
+    is_read_only, is_secret_read, read_only_counts, side_effect_reads, side_effect_reason,
 };
+use aws_engine::run::is_read_only_command;
+use serde_json::{Map, Value, json};
 
 fn call<'a>(cli: &'a str, cli_op: &'a str, service: &'a str, op: &'a str) -> CallRef<'a> {
     CallRef {
@@ -14,6 +16,7 @@ fn call<'a>(cli: &'a str, cli_op: &'a str, service: &'a str, op: &'a str) -> Cal
         cli_operation: cli_op,
         service,
         operation: op,
+        params: None,
     }
 }
 
@@ -208,6 +211,7 @@ fn deny_list_wins_then_read_only_then_consent() {
         deny: vec![pattern("aws s3 ls")],
         consent: vec![pattern("aws s3api *"), pattern("aws ec2 describe-*")],
         require_mutation_consent: true,
+        secret_read_consent: false,
     };
     // Deny first, even for a read.
     let Decision::Deny(why) = policy.check(&ls) else {
@@ -261,8 +265,8 @@ fn environment_alone() {
 
     assert_eq!(
         policy.to_string(),
-        "read-only: yes, mutation consent: no, deny: [aws iam *, aws s3api delete-*], \
-         consent: [aws ec2 describe-instances]"
+        "read-only: yes, mutation consent: no, secret-read consent: no, \
+         deny: [aws iam *, aws s3api delete-*], consent: [aws ec2 describe-instances]"
     );
 
     let policy = Policy::from_env(&env_of(&[])).unwrap();
@@ -389,4 +393,330 @@ fn environment_errors_name_the_variable() {
     let err =
         Policy::from_env(&env_of(&[("AWS_MCP_CONSENT", "aws s3api put_object")])).unwrap_err();
     assert!(err.to_string().starts_with("AWS_MCP_CONSENT:"), "{err}");
+}
+
+/// One operation of each class on the reviewed side-effect list: the reason the read-only
+/// refusal gives.
+const SIDE_EFFECT_CLASSES: [(&str, &str, &str, &str, &str); 9] = [
+    (
+        "bedrock-agent-runtime",
+        "invoke-agent",
+        "bedrock-agent-runtime",
+        "InvokeAgent",
+        "runs an agent",
+    ),
+    (
+        "bedrock-runtime",
+        "invoke-model",
+        "bedrock-runtime",
+        "InvokeModel",
+        "foundation model",
+    ),
+    (
+        "sagemaker-runtime",
+        "invoke-endpoint",
+        "sagemaker-runtime",
+        "InvokeEndpoint",
+        "model container",
+    ),
+    (
+        "configservice",
+        "deliver-config-snapshot",
+        "config",
+        "DeliverConfigSnapshot",
+        "S3 bucket",
+    ),
+    (
+        "logs",
+        "start-query",
+        "logs",
+        "StartQuery",
+        "starts a Logs Insights query",
+    ),
+    (
+        "logs",
+        "stop-query",
+        "logs",
+        "StopQuery",
+        "stops a running query",
+    ),
+    (
+        "comprehend",
+        "detect-sentiment",
+        "comprehend",
+        "DetectSentiment",
+        "billed per call",
+    ),
+    (
+        "iot",
+        "test-invoke-authorizer",
+        "iot",
+        "TestInvokeAuthorizer",
+        "Lambda function",
+    ),
+    (
+        "cloudformation",
+        "detect-stack-drift",
+        "cloudformation",
+        "DetectStackDrift",
+        "drift status",
+    ),
+];
+
+#[test]
+fn side_effect_reads_are_refused_in_read_only_mode_with_their_reason() {
+    let policy = Policy {
+        read_only: true,
+        ..Policy::default()
+    };
+    for (cli, cli_op, service, op, reason) in SIDE_EFFECT_CLASSES {
+        assert!(!is_read_only(service, op), "{service} {op}");
+        let listed = side_effect_reason(service, op).unwrap_or_else(|| panic!("{service} {op}"));
+        assert!(listed.contains(reason), "{service} {op}: {listed}");
+        let Decision::Deny(why) = policy.check(&call(cli, cli_op, service, op)) else {
+            panic!("read-only mode refuses {service} {op}")
+        };
+        assert!(
+            why.contains("has side effects despite being a read in IAM: ") && why.contains(listed),
+            "{why}"
+        );
+        // Outside read-only mode they run, but mutation consent covers them.
+        assert_eq!(
+            Policy::default().check(&call(cli, cli_op, service, op)),
+            Decision::Allow
+        );
+        let consent = Policy {
+            require_mutation_consent: true,
+            ..Policy::default()
+        };
+        assert!(matches!(
+            consent.check(&call(cli, cli_op, service, op)),
+            Decision::NeedsConsent(_)
+        ));
+    }
+    // Their neighbours that only read stay allowed.
+    for (cli, cli_op, service, op) in [
+        ("logs", "get-query-results", "logs", "GetQueryResults"),
+        ("logs", "filter-log-events", "logs", "FilterLogEvents"),
+        (
+            "bedrock-agent-runtime",
+            "get-agent-memory",
+            "bedrock-agent-runtime",
+            "GetAgentMemory",
+        ),
+        (
+            "configservice",
+            "select-resource-config",
+            "config",
+            "SelectResourceConfig",
+        ),
+        (
+            "iam",
+            "simulate-principal-policy",
+            "iam",
+            "SimulatePrincipalPolicy",
+        ),
+    ] {
+        assert!(side_effect_reason(service, op).is_none(), "{service} {op}");
+        assert_eq!(
+            policy.check(&call(cli, cli_op, service, op)),
+            Decision::Allow
+        );
+    }
+    let all = side_effect_reads();
+    assert!(all.len() >= 100, "{}", all.len());
+    assert!(all.iter().all(|(s, o, _)| !is_read_only(s, o)));
+}
+
+/// `is_read_only_command` (tool annotations, safe re-runs) uses the same classification.
+/// (The CLI has no `invoke-agent`: its event-stream answer is for scripts only.)
+#[test]
+fn command_classification_agrees_with_the_side_effect_list() {
+    for line in [
+        "aws logs start-query --log-group-name g --start-time 1 --end-time 2 --query-string 'fields @message'",
+        "aws bedrock-runtime invoke-model --model-id m --body '{}' out.json",
+        "aws sagemaker-runtime invoke-endpoint --endpoint-name e --body 'x' out.json",
+        "aws configservice deliver-config-snapshot --delivery-channel-name default",
+        "aws comprehend detect-sentiment --text hi --language-code en",
+    ] {
+        assert!(!is_read_only_command(line), "{line}");
+    }
+    for line in [
+        "aws logs get-query-results --query-id q",
+        "aws configservice describe-delivery-channels",
+        "aws secretsmanager get-secret-value --secret-id s",
+    ] {
+        assert!(is_read_only_command(line), "{line}");
+    }
+}
+
+fn params(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(m) => m,
+        _ => panic!("an object"),
+    }
+}
+
+#[test]
+fn secret_reads_depend_on_the_parameters() {
+    let decrypt = params(json!({"Name": "/db/password", "WithDecryption": true}));
+    let plain = params(json!({"Name": "/db/password", "WithDecryption": false}));
+    let unset = params(json!({"Name": "/db/password"}));
+    assert!(is_secret_read("ssm", "GetParameter", Some(&decrypt)));
+    assert!(!is_secret_read("ssm", "GetParameter", Some(&plain)));
+    assert!(!is_secret_read("ssm", "GetParameter", Some(&unset)));
+    assert!(is_secret_read("ssm", "GetParametersByPath", Some(&decrypt)));
+    // Unknown input counts as a secret read.
+    assert!(is_secret_read("ssm", "GetParameters", None));
+    assert!(is_secret_read(
+        "secretsmanager",
+        "GetSecretValue",
+        Some(&unset)
+    ));
+    assert!(is_secret_read(
+        "secretsmanager",
+        "BatchGetSecretValue",
+        None
+    ));
+    assert!(is_secret_read("kms", "Decrypt", None));
+    let with_value = params(json!({"apiKey": "k", "includeValue": true}));
+    assert!(is_secret_read("apigateway", "GetApiKey", Some(&with_value)));
+    assert!(!is_secret_read(
+        "apigateway",
+        "GetApiKey",
+        Some(&params(json!({"apiKey": "k"})))
+    ));
+    // New key material and metadata are not stored secrets.
+    assert!(!is_secret_read("kms", "GenerateDataKey", None));
+    assert!(!is_secret_read("secretsmanager", "DescribeSecret", None));
+    assert!(!is_secret_read("ssm", "DescribeParameters", None));
+}
+
+fn secret_call<'a>(op: &'a str, api: &'a str, p: &'a Map<String, Value>) -> CallRef<'a> {
+    CallRef {
+        cli_service: "ssm",
+        cli_operation: op,
+        service: "ssm",
+        operation: api,
+        params: Some(p),
+    }
+}
+
+#[test]
+fn secret_reads_need_consent_by_default_when_deployed_only() {
+    let get_secret = call(
+        "secretsmanager",
+        "get-secret-value",
+        "secretsmanager",
+        "GetSecretValue",
+    );
+    let decrypt = params(json!({"Name": "/db/password", "WithDecryption": true}));
+    let plain = params(json!({"Name": "/db/password", "WithDecryption": false}));
+
+    let deployed = Policy::from_env_in(&env_of(&[]), true).unwrap();
+    assert!(deployed.secret_read_consent);
+    let Decision::NeedsConsent(why) = deployed.check(&get_secret) else {
+        panic!("the deployed server asks before revealing a secret")
+    };
+    assert!(
+        why.contains("secret value") && why.contains("AWS_MCP_SECRET_READ_CONSENT=false"),
+        "{why}"
+    );
+    assert!(matches!(
+        deployed.check(&secret_call("get-parameter", "GetParameter", &decrypt)),
+        Decision::NeedsConsent(_)
+    ));
+    assert!(matches!(
+        deployed.check(&call("kms", "decrypt", "kms", "Decrypt")),
+        Decision::NeedsConsent(_)
+    ));
+    assert_eq!(
+        deployed.check(&secret_call("get-parameter", "GetParameter", &plain)),
+        Decision::Allow
+    );
+    assert_eq!(
+        deployed.check(&call(
+            "secretsmanager",
+            "list-secrets",
+            "secretsmanager",
+            "ListSecrets"
+        )),
+        Decision::Allow
+    );
+    // Read-only mode allows the read itself; consent is still asked.
+    let deployed_read_only =
+        Policy::from_env_in(&env_of(&[("AWS_MCP_READ_ONLY", "true")]), true).unwrap();
+    assert!(matches!(
+        deployed_read_only.check(&get_secret),
+        Decision::NeedsConsent(_)
+    ));
+    // The deny list still comes first.
+    let denied = Policy::from_env_in(
+        &env_of(&[("AWS_MCP_DENY", "aws secretsmanager get-secret-value")]),
+        true,
+    )
+    .unwrap();
+    assert!(matches!(denied.check(&get_secret), Decision::Deny(_)));
+
+    // On the user's machine: no consent by default.
+    let local = Policy::from_env(&env_of(&[])).unwrap();
+    assert!(!local.secret_read_consent);
+    assert_eq!(local.check(&get_secret), Decision::Allow);
+    assert_eq!(
+        Policy::from_env_in(&env_of(&[]), false)
+            .unwrap()
+            .check(&get_secret),
+        Decision::Allow
+    );
+
+    // The setting overrides the default either way.
+    let off =
+        Policy::from_env_in(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "false")]), true).unwrap();
+    assert_eq!(off.check(&get_secret), Decision::Allow);
+    let on = Policy::from_env(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "yes")])).unwrap();
+    assert!(matches!(on.check(&get_secret), Decision::NeedsConsent(_)));
+    assert!(on.to_string().contains("secret-read consent: yes"), "{on}");
+    let err =
+        Policy::from_env(&env_of(&[("AWS_MCP_SECRET_READ_CONSENT", "sometimes")])).unwrap_err();
+    assert!(
+        err.to_string().starts_with("AWS_MCP_SECRET_READ_CONSENT:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn secret_read_consent_from_the_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.json");
+    std::fs::write(&path, r#"{"secretReadConsent": false}"#).unwrap();
+    let file = path.to_str().unwrap();
+    // The file turns the deployed default off; the variable beats the file.
+    let policy = Policy::from_env_in(&env_of(&[("AWS_MCP_POLICY_FILE", file)]), true).unwrap();
+    assert!(!policy.secret_read_consent);
+    let policy = Policy::from_env_in(
+        &env_of(&[
+            ("AWS_MCP_POLICY_FILE", file),
+            ("AWS_MCP_SECRET_READ_CONSENT", "true"),
+        ]),
+        false,
+    )
+    .unwrap();
+    assert!(policy.secret_read_consent);
+    // A file without the field keeps the default of where the server runs.
+    std::fs::write(&path, r#"{"readOnly": true}"#).unwrap();
+    assert!(
+        Policy::from_env_in(&env_of(&[("AWS_MCP_POLICY_FILE", file)]), true)
+            .unwrap()
+            .secret_read_consent
+    );
+    assert!(
+        !Policy::from_env_in(&env_of(&[("AWS_MCP_POLICY_FILE", file)]), false)
+            .unwrap()
+            .secret_read_consent
+    );
+    let m = file_error(r#"{"secretReadConsent": "yes"}"#);
+    assert!(
+        m.contains("secretReadConsent") && m.contains("expected true or false"),
+        "{m}"
+    );
 }

@@ -413,8 +413,9 @@ pub async fn build_api_context(
         });
     let runner =
         Arc::new(aws_engine::Runner::new(executor.clone(), files).with_staging(staging.clone()));
-    let policy =
-        aws_engine::Policy::from_process_env().map_err(|e| StartupError::Api(e.to_string()))?;
+    // The deployed server asks before revealing secret values by default (docs/policy.md).
+    let policy = aws_engine::Policy::from_process_env_in(mode == Mode::Lambda)
+        .map_err(|e| StartupError::Api(e.to_string()))?;
     tracing::info!(%policy, "call policy");
     let budget = aws_engine::paginate::PageBudget {
         max_bytes: settings.max_output_bytes,
