@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit and integration tests, the Lambda release build, and the
 # end-to-end suite (official MCP client, mcp-proxy-for-aws, cargo lambda watch, moto_server,
-# cfn-lint). Installs its Python tools into two virtualenvs at the repository root
-# (.venv-test: client and proxy; .venv-tools: moto, cfn-lint, cargo-lambda); they are
-# rebuilt whenever their requirements file changes.
+# cfn-lint, SAM CLI). Installs its Python tools into three virtualenvs at the repository root
+# (.venv-test: client and proxy; .venv-tools: moto, cfn-lint, cargo-lambda; .venv-sam: SAM
+# CLI, whose boto3 pin conflicts with moto's); they are rebuilt whenever their requirements
+# file changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +23,10 @@ ensure_venv() {
 
 ensure_venv .venv-test tests/requirements-client.txt
 ensure_venv .venv-tools tests/requirements-tools.txt
+ensure_venv .venv-sam tests/requirements-sam.txt
 export PATH="$PWD/.venv-tools/bin:$PATH"
 export AWS_MCP_TOOLS_BIN="$PWD/.venv-tools/bin"
+export AWS_MCP_SAM_BIN="$PWD/.venv-sam/bin"
 
 # The parity oracles come from the pinned AWS CLI and botocore themselves: regenerate them so
 # the engine is compared with what those tools do now, not only with the committed copies.
