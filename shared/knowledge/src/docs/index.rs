@@ -509,13 +509,13 @@ mod tests {
         }
         let query = embedder.embed("bucket policy bucket");
         let mut ours = postings.scores(&query, texts.len());
-        ours.sort_by(|a, b| a.0.cmp(&b.0));
+        ours.sort_by_key(|h| h.0);
         let mut theirs: Vec<(usize, f32)> = scorer
             .matches(&query)
             .into_iter()
             .map(|m| (m.id, m.score))
             .collect();
-        theirs.sort_by(|a, b| a.0.cmp(&b.0));
+        theirs.sort_by_key(|h| h.0);
         assert_eq!(ours, theirs);
     }
 }
