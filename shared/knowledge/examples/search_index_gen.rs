@@ -1,4 +1,4 @@
-//! Generates `data/search_index.bin.gz`, the offline search index of the bundled skills and
+//! Generates `data/search_index.bin.gz` and `data/search_context.bin`, the offline search index of the bundled skills and
 //! every API operation of the bundled models, opened at run time without rebuilding.
 //!
 //! ```text
@@ -23,10 +23,17 @@ fn main() -> ExitCode {
     let raw = index.encode();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/search_index.bin.gz");
     let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let contexts = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/search_context.bin");
     let written = gz
         .write_all(&raw)
         .and_then(|()| gz.finish())
-        .and_then(|bytes| std::fs::write(&path, &bytes).map(|()| bytes.len()));
+        .and_then(|bytes| std::fs::write(&path, &bytes).map(|()| bytes.len()))
+        .and_then(|n| {
+            let blocks = index.encode_contexts()?;
+            std::fs::write(&contexts, &blocks)?;
+            println!("{}: {} bytes", contexts.display(), blocks.len());
+            Ok(n)
+        });
     match written {
         Ok(n) => {
             println!(

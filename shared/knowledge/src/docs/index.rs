@@ -152,6 +152,8 @@ impl Postings {
 pub struct SearchIndex {
     embedder: Embedder,
     postings: Postings,
+    /// Opened from the prebuilt file: contexts of API pages come from its context file.
+    prebuilt: bool,
     pub docs: Vec<IndexedDoc>,
     skills: Arc<SkillLibrary>,
 }
@@ -304,6 +306,7 @@ impl SearchIndex {
             texts.iter().map(|t| embedder.embed(t)).collect();
         Self {
             postings: Postings::build(&embeddings, embedder.avgdl()),
+            prebuilt: false,
             embedder,
             docs,
             skills,
@@ -319,6 +322,7 @@ impl SearchIndex {
                     .language_mode(Language::English)
                     .build(),
                 postings: p.postings,
+                prebuilt: true,
                 docs: p.docs,
                 skills,
             }),
@@ -374,6 +378,11 @@ impl SearchIndex {
                 None => String::new(),
             },
             DocKind::Api { service, operation } => {
+                if self.prebuilt
+                    && let Some(text) = prebuilt::context(doc)
+                {
+                    return text;
+                }
                 let text = api_docs()
                     .ok()
                     .and_then(|ops| {
@@ -384,16 +393,46 @@ impl SearchIndex {
                             .position(|s| &s.service_name == service)?;
                         ops.iter()
                             .find(|o| o.service == si && &o.operation == operation)
-                            .map(|o| o.text.clone())
+                            .map(|o| o.text.as_str())
                     })
                     .unwrap_or_default();
-                cut(
-                    &format!("Service: {service}. Operation: {operation}.\n\n{text}"),
-                    CONTEXT_CHARS,
-                )
+                api_context(service, operation, text)
             }
         }
     }
+
+    /// The context of every document, in document order (empty for skills, whose context
+    /// comes from the library), compressed in blocks: the prebuilt context file.
+    pub fn encode_contexts(&self) -> std::io::Result<Vec<u8>> {
+        let mut texts: HashMap<(&str, &str), &str> = HashMap::new();
+        let names = models().index().ok();
+        if let (Some(index), Ok(ops)) = (names.as_ref(), api_docs()) {
+            for op in ops {
+                if let Some(service) = index.services.get(op.service) {
+                    texts.insert((&service.service_name, &op.operation), &op.text);
+                }
+            }
+        }
+        let contexts: Vec<String> = self
+            .docs
+            .iter()
+            .map(|d| match &d.kind {
+                DocKind::Skill { .. } => String::new(),
+                DocKind::Api { service, operation } => {
+                    let text = texts.get(&(service.as_str(), operation.as_str()));
+                    api_context(service, operation, text.copied().unwrap_or_default())
+                }
+            })
+            .collect();
+        prebuilt::encode_contexts(&contexts)
+    }
+}
+
+fn api_context(service: &str, operation: &str, text: &str) -> String {
+    cut(
+        &format!("Service: {service}. Operation: {operation}.\n\n{text}"),
+        CONTEXT_CHARS,
+    )
 }
 
 /// The index, built once per process on first use.
@@ -490,6 +529,16 @@ mod tests {
                 .expect("readable")
                 .is_none()
         );
+        assert!(
+            super::prebuilt::stored_contexts() == built.encode_contexts().expect("encoded"),
+            "data/search_context.bin is stale: run the generator"
+        );
+        let api = (0..built.docs.len())
+            .filter(|&d| matches!(built.docs[d].kind, DocKind::Api { .. }))
+            .step_by(997);
+        for d in api {
+            assert_eq!(opened.context(d), built.context(d));
+        }
     }
 
     #[test]

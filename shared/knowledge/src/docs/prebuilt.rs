@@ -15,6 +15,11 @@ use super::index::{DocKind, IndexedDoc, Postings};
 
 static PREBUILT_GZ: &[u8] = include_bytes!("../../data/search_index.bin.gz");
 const MAGIC: &[u8; 8] = b"AWSIDX01";
+/// The context returned with each hit, in blocks of `CONTEXT_BLOCK` documents compressed
+/// apart, so a hit decompresses one block and the rest stays in the binary.
+static CONTEXTS: &[u8] = include_bytes!("../../data/search_context.bin");
+const CONTEXT_MAGIC: &[u8; 8] = b"AWSCTX01";
+const CONTEXT_BLOCK: usize = 32;
 
 #[derive(Debug, Error)]
 pub enum PrebuiltError {
@@ -152,6 +157,66 @@ fn decode(raw: &[u8], fingerprint: u64) -> Result<Option<Prebuilt>, PrebuiltErro
         docs,
         postings,
     }))
+}
+
+/// Layout: magic, block count (u32), block end offsets (u32 each, from the end of the table),
+/// then the gzip blocks, each the texts of its documents as length-prefixed strings.
+pub(crate) fn encode_contexts(contexts: &[String]) -> std::io::Result<Vec<u8>> {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let mut blocks = Vec::new();
+    let mut ends = Vec::new();
+    for chunk in contexts.chunks(CONTEXT_BLOCK) {
+        let mut raw = Vec::new();
+        for text in chunk {
+            string(&mut raw, text);
+        }
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        gz.write_all(&raw)?;
+        blocks.extend_from_slice(&gz.finish()?);
+        ends.push(blocks.len() as u32);
+    }
+    let mut out = Vec::with_capacity(blocks.len() + 4 * ends.len() + 12);
+    out.extend_from_slice(CONTEXT_MAGIC);
+    out.extend_from_slice(&(ends.len() as u32).to_le_bytes());
+    for end in ends {
+        out.extend_from_slice(&end.to_le_bytes());
+    }
+    out.extend_from_slice(&blocks);
+    Ok(out)
+}
+
+/// The stored context of a document; `None` when the file has none for it.
+pub(crate) fn context(doc: usize) -> Option<String> {
+    let header = CONTEXTS.get(..12)?;
+    if &header[..8] != CONTEXT_MAGIC {
+        return None;
+    }
+    let blocks = u32::from_le_bytes(header[8..12].try_into().ok()?) as usize;
+    let block = doc / CONTEXT_BLOCK;
+    if block >= blocks {
+        return None;
+    }
+    let end_at = |i: usize| -> Option<usize> {
+        let at = 12 + 4 * i;
+        Some(u32::from_le_bytes(CONTEXTS.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    let data = 12 + 4 * blocks;
+    let start = if block == 0 { 0 } else { end_at(block - 1)? };
+    let gz = CONTEXTS.get(data + start..data + end_at(block)?)?;
+    let mut raw = Vec::new();
+    GzDecoder::new(gz).read_to_end(&mut raw).ok()?;
+    let mut r = Reader { raw: &raw, at: 0 };
+    for _ in 0..doc % CONTEXT_BLOCK {
+        let n = r.count().ok()?;
+        r.take(n).ok()?;
+    }
+    r.string().ok()
+}
+
+#[cfg(test)]
+pub(crate) fn stored_contexts() -> Vec<u8> {
+    CONTEXTS.to_vec()
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
