@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod html;
 pub mod index;
 pub mod page;
+mod prebuilt;
 pub mod read;
 pub mod recommend;
 pub mod search;
