@@ -124,10 +124,10 @@ impl McpServer {
             }
         }
         let caller = identity.snapshot();
-        let (admission, slot) = self.admit(&caller.account_key());
+        let (admission, slot) = self.admit(&caller.account_key()).await;
         match admission {
             Admission::Admitted => {}
-            Admission::OverRate => {
+            Admission::OverRate { retry_after_secs } => {
                 if let Some(tool) = called_tool(request.body()) {
                     self.telemetry().tool_throttled(&tool);
                 }
@@ -136,7 +136,7 @@ impl McpServer {
                     "Rate exceeded: too many requests per second for this account; retry after a short wait",
                 );
                 r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return r;
             }
             Admission::TooManyConnections => {
@@ -167,15 +167,8 @@ impl McpServer {
             },
         };
 
-        match *request.method() {
-            Method::POST => {
-                let mut response = self.post(request, identity, header_version, options).await;
-                // A streamed answer holds the connection slot until its stream ends.
-                if let Some(holder) = response.body_mut().slot_mut() {
-                    *holder = slot;
-                }
-                response
-            }
+        let mut response = match *request.method() {
+            Method::POST => self.post(request, identity, header_version, options).await,
             Method::DELETE => self.delete_session(&request, identity.as_ref()).await,
             Method::GET => {
                 let mut r = error_status(
@@ -195,7 +188,18 @@ impl McpServer {
                     .insert(header::ALLOW, HeaderValue::from_static("POST, DELETE"));
                 r
             }
+        };
+        // A streamed answer holds the connection slot until its stream ends; otherwise the
+        // slot is free again before the answer leaves.
+        match response.body_mut().slot_mut() {
+            Some(holder) => *holder = slot,
+            None => {
+                if let Some(slot) = slot {
+                    slot.release().await;
+                }
+            }
         }
+        response
     }
 
     async fn post(

@@ -29,6 +29,7 @@ pub mod http;
 pub mod identity;
 pub mod jsonrpc;
 pub mod peer;
+pub mod quota;
 pub mod server;
 pub mod session;
 pub mod stdio;
@@ -42,6 +43,7 @@ pub use content::{
 pub use http::{HttpOptions, OriginPolicy};
 pub use identity::{CallerIdentity, IdentityKind, IdentitySource, KnownIdentity};
 pub use peer::{ClientChannel, ClientPeer, ElicitAnswer, PeerError, PendingRequests};
+pub use quota::{MemoryQuotaStore, QuotaStore, RateDecision, RateLimit, Slots};
 pub use server::{
     LATEST_PROTOCOL_VERSION, McpServer, Quotas, RequestScope, SUPPORTED_PROTOCOL_VERSIONS,
     ServerConfig,
