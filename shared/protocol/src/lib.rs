@@ -48,7 +48,9 @@ pub use server::{
     LATEST_PROTOCOL_VERSION, McpServer, Quotas, RequestScope, SUPPORTED_PROTOCOL_VERSIONS,
     ServerConfig,
 };
-pub use session::{MemorySessionStore, SessionRecord, SessionStore, StoreError};
+pub use session::{
+    MemorySessionStore, SessionAdmission, SessionLimits, SessionRecord, SessionStore, StoreError,
+};
 pub use stdio::serve_stdio;
 pub use tool::{
     Tool, ToolAnnotations, ToolContext, ToolDescriptor, ToolError, ToolGroup, ToolHandler,
