@@ -38,7 +38,8 @@ use crate::server::{
     is_supported_version,
 };
 use crate::session::{
-    SessionRecord, StoreError, is_well_formed_session_id, new_session_id, now_epoch_seconds,
+    SessionAdmission, SessionLimits, SessionRecord, StoreError, is_well_formed_session_id,
+    new_session_id, now_epoch_seconds,
 };
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -124,10 +125,10 @@ impl McpServer {
             }
         }
         let caller = identity.snapshot();
-        let (admission, slot) = self.admit(&caller.account_key());
+        let (admission, slot) = self.admit(&caller.account_key()).await;
         match admission {
             Admission::Admitted => {}
-            Admission::OverRate => {
+            Admission::OverRate { retry_after_secs } => {
                 if let Some(tool) = called_tool(request.body()) {
                     self.telemetry().tool_throttled(&tool);
                 }
@@ -136,7 +137,7 @@ impl McpServer {
                     "Rate exceeded: too many requests per second for this account; retry after a short wait",
                 );
                 r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return r;
             }
             Admission::TooManyConnections => {
@@ -167,15 +168,8 @@ impl McpServer {
             },
         };
 
-        match *request.method() {
-            Method::POST => {
-                let mut response = self.post(request, identity, header_version, options).await;
-                // A streamed answer holds the connection slot until its stream ends.
-                if let Some(holder) = response.body_mut().slot_mut() {
-                    *holder = slot;
-                }
-                response
-            }
+        let mut response = match *request.method() {
+            Method::POST => self.post(request, identity, header_version, options).await,
             Method::DELETE => self.delete_session(&request, identity.as_ref()).await,
             Method::GET => {
                 let mut r = error_status(
@@ -195,7 +189,18 @@ impl McpServer {
                     .insert(header::ALLOW, HeaderValue::from_static("POST, DELETE"));
                 r
             }
+        };
+        // A streamed answer holds the connection slot until its stream ends; otherwise the
+        // slot is free again before the answer leaves.
+        match response.body_mut().slot_mut() {
+            Some(holder) => *holder = slot,
+            None => {
+                if let Some(slot) = slot {
+                    slot.release().await;
+                }
+            }
         }
+        response
     }
 
     async fn post(
@@ -432,41 +437,12 @@ impl McpServer {
         let caller = identity.snapshot();
         let (owner, account) = (caller.owner_key(), caller.account_key());
         let quotas = &self.config().quotas;
-        let sessions = self.sessions();
-        let counts = async {
-            Ok::<_, StoreError>((
-                sessions.count_for_account(&account).await?,
-                sessions.count_for_owner(&owner).await?,
-            ))
-        };
-        match counts.await {
-            Ok((a, _)) if a >= quotas.max_sessions_per_account => {
-                return quota_response(
-                    id,
-                    &format!(
-                        "Session quota reached: {a} active sessions for this account (limit {}); end unused sessions or wait for them to expire",
-                        quotas.max_sessions_per_account
-                    ),
-                );
-            }
-            Ok((_, u)) if u >= quotas.max_sessions_per_user => {
-                return quota_response(
-                    id,
-                    &format!(
-                        "Session quota reached: {u} active sessions for this caller (limit {}); end unused sessions or wait for them to expire",
-                        quotas.max_sessions_per_user
-                    ),
-                );
-            }
-            Ok(_) => {}
-            Err(e) => return store_failure(id, &e),
-        }
         let now = now_epoch_seconds();
         let record = match new_session_id() {
             Ok(session_id) => SessionRecord {
                 id: session_id,
-                owner: owner.clone(),
-                account: account.clone(),
+                owner,
+                account,
                 can_elicit: client_can_elicit(&version, params.as_ref()),
                 protocol_version: version,
                 client_name,
@@ -475,10 +451,34 @@ impl McpServer {
             },
             Err(e) => return store_failure(id, &e),
         };
-        if let Err(e) = sessions.create(&record).await {
-            return store_failure(id, &e);
+        let limits = SessionLimits {
+            per_account: quotas.max_sessions_per_account,
+            per_user: quotas.max_sessions_per_user,
+        };
+        match self.sessions().create_within(&record, limits).await {
+            Ok(SessionAdmission::Created { account, user }) => {
+                self.telemetry().session_counts(account, user);
+            }
+            Ok(SessionAdmission::AccountFull(a)) => {
+                return quota_response(
+                    id,
+                    &format!(
+                        "Session quota reached: {a} active sessions for this account (limit {}); end unused sessions or wait for them to expire",
+                        limits.per_account
+                    ),
+                );
+            }
+            Ok(SessionAdmission::UserFull(u)) => {
+                return quota_response(
+                    id,
+                    &format!(
+                        "Session quota reached: {u} active sessions for this caller (limit {}); end unused sessions or wait for them to expire",
+                        limits.per_user
+                    ),
+                );
+            }
+            Err(e) => return store_failure(id, &e),
         }
-        self.report_session_counts(&account, &owner).await;
         let mut response = json_response(StatusCode::OK, &jsonrpc::response(id, result));
         if let Ok(v) = HeaderValue::from_str(&record.id) {
             response.headers_mut().insert(SESSION_HEADER, v);

@@ -29,6 +29,7 @@ pub mod http;
 pub mod identity;
 pub mod jsonrpc;
 pub mod peer;
+pub mod quota;
 pub mod server;
 pub mod session;
 pub mod stdio;
@@ -42,11 +43,14 @@ pub use content::{
 pub use http::{HttpOptions, OriginPolicy};
 pub use identity::{CallerIdentity, IdentityKind, IdentitySource, KnownIdentity};
 pub use peer::{ClientChannel, ClientPeer, ElicitAnswer, PeerError, PendingRequests};
+pub use quota::{MemoryQuotaStore, QuotaStore, RateDecision, RateLimit, Slots};
 pub use server::{
     LATEST_PROTOCOL_VERSION, McpServer, Quotas, RequestScope, SUPPORTED_PROTOCOL_VERSIONS,
     ServerConfig,
 };
-pub use session::{MemorySessionStore, SessionRecord, SessionStore, StoreError};
+pub use session::{
+    MemorySessionStore, SessionAdmission, SessionLimits, SessionRecord, SessionStore, StoreError,
+};
 pub use stdio::serve_stdio;
 pub use tool::{
     Tool, ToolAnnotations, ToolContext, ToolDescriptor, ToolError, ToolGroup, ToolHandler,

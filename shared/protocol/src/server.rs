@@ -1,7 +1,6 @@
 //! The MCP method dispatcher: `initialize`, `ping`, `tools/list`, `tools/call` and
 //! notifications, shared by every transport.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use crate::content::{self, PromptProvider, ResourceProvider};
 use crate::identity::IdentitySource;
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::peer::{ClientChannel, ClientPeer, PendingRequests, RequestPeer, progress_token};
+use crate::quota::{MemoryQuotaStore, QuotaStore, RateDecision, RateLimit, now_epoch_micros};
 use crate::session::SessionStore;
 use crate::tool::{ToolContext, ToolError, ToolRegistry};
 
@@ -94,38 +94,17 @@ pub struct RequestScope {
     pub channel: Option<ClientChannel>,
 }
 
-/// A token bucket per account.
-#[derive(Debug, Default)]
-struct RateLimiter {
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    /// Takes one token; `false` when the account is over its rate.
-    fn admit(&self, account: &str, rate: f64, burst: f64) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return true;
-        };
-        let now = Instant::now();
-        let (tokens, last) = buckets.entry(account.to_owned()).or_insert((burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Why a request is refused before it reaches the dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
     Admitted,
-    OverRate,
+    OverRate { retry_after_secs: u64 },
     TooManyConnections,
 }
+
+/// How long a connection slot counts without renewal: a process that dies mid-request
+/// (a Lambda that times out or crashes) stops holding its slot after this.
+pub const CONNECTION_LEASE: Duration = Duration::from_secs(30);
 
 /// The protocol engine: one per process, shared by every transport.
 pub struct McpServer {
@@ -133,26 +112,51 @@ pub struct McpServer {
     sessions: Arc<dyn SessionStore>,
     telemetry: Telemetry,
     config: ServerConfig,
-    limiter: RateLimiter,
-    in_flight: Arc<Mutex<HashMap<String, u64>>>,
+    quota_store: Arc<dyn QuotaStore>,
     pending: Arc<PendingRequests>,
     resources: Option<Arc<dyn ResourceProvider>>,
     prompts: Option<Arc<dyn PromptProvider>>,
 }
 
-/// Holds one in-flight slot of an account until dropped. It owns its share of the count,
-/// so a streamed answer can keep it after the handler returns.
+/// Holds one connection slot of an account until dropped: a task renews its lease while
+/// it is held, and dropping it gives the slot back. It owns its share of the count, so a
+/// streamed answer can keep it after the handler returns.
 pub struct ConnectionSlot {
-    in_flight: Arc<Mutex<HashMap<String, u64>>>,
+    store: Arc<dyn QuotaStore>,
     account: String,
+    slot: String,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+impl ConnectionSlot {
+    /// Gives the slot back now, so the caller's next request finds it free.
+    pub async fn release(mut self) {
+        self.renewer.abort();
+        let slot = std::mem::take(&mut self.slot);
+        if let Err(error) = self.store.release_connection(&self.account, &slot).await {
+            tracing::warn!(%error, "connection slot not released; its lease will expire");
+        }
+    }
 }
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        if let Ok(mut m) = self.in_flight.lock()
-            && let Some(n) = m.get_mut(&self.account)
-        {
-            *n = n.saturating_sub(1);
+        self.renewer.abort();
+        if self.slot.is_empty() {
+            return;
+        }
+        let (store, account, slot) = (
+            self.store.clone(),
+            std::mem::take(&mut self.account),
+            std::mem::take(&mut self.slot),
+        );
+        // Without a runtime (process shutting down) the lease runs out instead.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = store.release_connection(&account, &slot).await {
+                    tracing::warn!(%error, "connection slot not released; its lease will expire");
+                }
+            });
         }
     }
 }
@@ -169,12 +173,17 @@ impl McpServer {
             sessions,
             telemetry,
             config,
-            limiter: RateLimiter::default(),
-            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            quota_store: Arc::new(MemoryQuotaStore::default()),
             pending: Arc::new(PendingRequests::default()),
             resources: None,
             prompts: None,
         }
+    }
+
+    /// Keeps the rate and connection counters in `store` (shared by every instance).
+    pub fn with_quota_store(mut self, store: Arc<dyn QuotaStore>) -> Self {
+        self.quota_store = store;
+        self
     }
 
     /// Serves `resources/*` from `provider` and declares the `resources` capability.
@@ -211,32 +220,79 @@ impl McpServer {
     }
 
     /// Applies the rate and concurrency quotas to one incoming HTTP request. The slot must
-    /// be held while the request is served.
-    pub fn admit(&self, account: &str) -> (Admission, Option<ConnectionSlot>) {
+    /// be held while the request is served. A failing quota store admits the request (the
+    /// quotas protect the service, they are not worth an outage) and logs the fault.
+    pub async fn admit(&self, account: &str) -> (Admission, Option<ConnectionSlot>) {
         let quotas = &self.config.quotas;
-        if let Some(rate) = quotas.requests_per_second
-            && !self.limiter.admit(account, rate, quotas.burst.max(1.0))
-        {
-            return (Admission::OverRate, None);
+        if let Some(rate) = quotas.requests_per_second {
+            let limit = RateLimit::per_second(rate, quotas.burst);
+            match self
+                .quota_store
+                .take_request(account, limit, now_epoch_micros())
+                .await
+            {
+                Ok(RateDecision::Admitted) => {}
+                Ok(RateDecision::Refused { retry_after_secs }) => {
+                    return (Admission::OverRate { retry_after_secs }, None);
+                }
+                Err(error) => tracing::error!(%error, "rate quota store failed; admitting"),
+            }
         }
-        let Ok(mut m) = self.in_flight.lock() else {
-            return (Admission::Admitted, None);
+        let slot = match crate::session::new_session_id() {
+            Ok(id) => id[..32].to_owned(),
+            Err(error) => {
+                tracing::error!(%error, "no slot id; admitting without a slot");
+                return (Admission::Admitted, None);
+            }
         };
-        let n = m.entry(account.to_owned()).or_insert(0);
-        if *n >= quotas.max_concurrent_connections {
-            return (Admission::TooManyConnections, None);
+        let now = now_epoch_micros();
+        let lease_until = now + CONNECTION_LEASE.as_micros() as u64;
+        let held = self
+            .quota_store
+            .acquire_connection(
+                account,
+                &slot,
+                quotas.max_concurrent_connections,
+                lease_until,
+                now,
+            )
+            .await;
+        match held {
+            Ok(Some(count)) => {
+                self.telemetry.concurrent_connections(count);
+                (Admission::Admitted, Some(self.hold(account, &slot)))
+            }
+            Ok(None) => (Admission::TooManyConnections, None),
+            Err(error) => {
+                tracing::error!(%error, "connection quota store failed; admitting");
+                (Admission::Admitted, None)
+            }
         }
-        *n += 1;
-        let count = *n;
-        drop(m);
-        self.telemetry.concurrent_connections(count);
-        (
-            Admission::Admitted,
-            Some(ConnectionSlot {
-                in_flight: self.in_flight.clone(),
-                account: account.to_owned(),
-            }),
-        )
+    }
+
+    fn hold(&self, account: &str, slot: &str) -> ConnectionSlot {
+        let (store, acc, id) = (
+            self.quota_store.clone(),
+            account.to_owned(),
+            slot.to_owned(),
+        );
+        let renewer = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CONNECTION_LEASE / 3);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let until = now_epoch_micros() + CONNECTION_LEASE.as_micros() as u64;
+                if let Err(error) = store.renew_connection(&acc, &id, until).await {
+                    tracing::warn!(%error, "connection lease not renewed");
+                }
+            }
+        });
+        ConnectionSlot {
+            store: self.quota_store.clone(),
+            account: account.to_owned(),
+            slot: slot.to_owned(),
+            renewer,
+        }
     }
 
     /// Picks the protocol version for an `initialize` request: the client's when supported,

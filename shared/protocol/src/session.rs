@@ -46,6 +46,24 @@ pub enum StoreError {
     Conflict(String),
 }
 
+/// Session quotas, checked as one step with the creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub per_account: u64,
+    pub per_user: u64,
+}
+
+/// The outcome of [`SessionStore::create_within`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionAdmission {
+    /// Stored; the live sessions of the account and of the caller, this one included.
+    Created { account: u64, user: u64 },
+    /// Not stored: the account already holds this many live sessions.
+    AccountFull(u64),
+    /// Not stored: the caller already holds this many live sessions.
+    UserFull(u64),
+}
+
 /// Where sessions live. DynamoDB in Lambda, a shared directory locally, memory in tests.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
@@ -59,6 +77,29 @@ pub trait SessionStore: Send + Sync {
     async fn count_for_account(&self, account: &str) -> Result<u64, StoreError>;
     /// Live sessions of one caller.
     async fn count_for_owner(&self, owner: &str) -> Result<u64, StoreError>;
+
+    /// Stores a new session only while its account and caller are under `limits`. Stores
+    /// shared by several processes override this so that the check and the creation are
+    /// one atomic step; this default is exact only within one process.
+    async fn create_within(
+        &self,
+        record: &SessionRecord,
+        limits: SessionLimits,
+    ) -> Result<SessionAdmission, StoreError> {
+        let account = self.count_for_account(&record.account).await?;
+        if account >= limits.per_account {
+            return Ok(SessionAdmission::AccountFull(account));
+        }
+        let user = self.count_for_owner(&record.owner).await?;
+        if user >= limits.per_user {
+            return Ok(SessionAdmission::UserFull(user));
+        }
+        self.create(record).await?;
+        Ok(SessionAdmission::Created {
+            account: account + 1,
+            user: user + 1,
+        })
+    }
 }
 
 /// Seconds since the Unix epoch.

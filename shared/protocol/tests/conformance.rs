@@ -225,12 +225,14 @@ async fn concurrency_quota_refuses_beyond_the_limit() {
         requests_per_second: None,
         ..Quotas::default()
     });
-    let (admitted, slot) = server.admit("123456789012");
+    let (admitted, slot) = server.admit("123456789012").await;
     assert_eq!(admitted, mcp_protocol::server::Admission::Admitted);
-    let (second, _) = server.admit("123456789012");
+    let (second, _) = server.admit("123456789012").await;
     assert_eq!(second, mcp_protocol::server::Admission::TooManyConnections);
     drop(slot);
-    let (third, _) = server.admit("123456789012");
+    // The slot is given back by a task (stores are asynchronous).
+    tokio::task::yield_now().await;
+    let (third, _) = server.admit("123456789012").await;
     assert_eq!(third, mcp_protocol::server::Admission::Admitted);
 }
 

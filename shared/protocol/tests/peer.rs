@@ -705,15 +705,17 @@ async fn http_stream_holds_the_connection_slot_until_it_ends() {
     let mut events = Events::new(r);
     let ask = events.next().await.expect("elicitation");
     // One slot is held by the open stream, so only one more is free...
-    let (_, third) = server.admit("123456789012");
+    let (_, third) = server.admit("123456789012").await;
     assert!(third.is_some(), "one slot must still be free");
-    let (over, _) = server.admit("123456789012");
+    let (over, _) = server.admit("123456789012").await;
     assert_eq!(
         over,
         mcp_protocol::server::Admission::TooManyConnections,
         "the open stream holds a slot"
     );
-    drop(third);
+    if let Some(slot) = third {
+        slot.release().await;
+    }
     let reply = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "cancel"}});
     let r = server
         .handle_http(post(reply, Some(&sid), BOTH), alice(), &options(true))
@@ -721,9 +723,12 @@ async fn http_stream_holds_the_connection_slot_until_it_ends() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert!(events.next().await.is_some());
     assert!(events.next().await.is_none());
-    // ...and once the stream has ended both slots are free again.
-    let (a, s1) = server.admit("123456789012");
-    let (b, s2) = server.admit("123456789012");
+    // ...and once the stream has ended both slots are free again (given back by tasks).
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    let (a, s1) = server.admit("123456789012").await;
+    let (b, s2) = server.admit("123456789012").await;
     assert_eq!(a, mcp_protocol::server::Admission::Admitted);
     assert_eq!(b, mcp_protocol::server::Admission::Admitted);
     drop((s1, s2));

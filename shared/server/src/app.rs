@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use knowledge_tools::{KnowledgeGroup, RegionDirectory, SkillContent, SkillLibrary, SsmDirectory};
 use mcp_protocol::{
-    HttpOptions, McpServer, MemorySessionStore, OriginPolicy, Quotas, ServerConfig, SessionStore,
-    StoreError, ToolRegistry,
+    HttpOptions, McpServer, MemoryQuotaStore, MemorySessionStore, OriginPolicy, QuotaStore, Quotas,
+    ServerConfig, SessionStore, StoreError, ToolRegistry,
 };
-use mcp_state::{DirSessionStore, DynamoSessionStore, StateTableLayout};
+use mcp_state::{
+    DirQuotaStore, DirSessionStore, DynamoQuotaStore, DynamoSessionStore, StateTableLayout,
+};
 use mcp_telemetry::{FileSink, LineSink, StderrSink, Telemetry, TelemetryConfig};
 
 use crate::aws::SharedSdkConfig;
@@ -133,7 +135,9 @@ impl App {
             max_body_bytes: settings.max_body_bytes,
             ..ServerConfig::default()
         };
-        let mut server = McpServer::new(registry, sessions, telemetry, config);
+        let quota_store = build_quota_store(&settings, mode, &sdk).await?;
+        let mut server =
+            McpServer::new(registry, sessions, telemetry, config).with_quota_store(quota_store);
         if let Some(content) = skill_content {
             server = server.with_resources(content.clone()).with_prompts(content);
         }
@@ -219,6 +223,23 @@ async fn build_session_store(
         return Ok(Arc::new(MemorySessionStore::default()));
     }
     Ok(Arc::new(DirSessionStore::open(&settings.state_dir)?))
+}
+
+/// Where the rate and connection counters live: beside the sessions, so every instance
+/// sharing the state store shares the quotas.
+async fn build_quota_store(
+    settings: &Settings,
+    mode: Mode,
+    sdk: &SharedSdkConfig,
+) -> Result<Arc<dyn QuotaStore>, StartupError> {
+    if let Some(table) = &settings.state_table {
+        let client = aws_sdk_dynamodb::Client::new(&sdk.get().await);
+        return Ok(Arc::new(DynamoQuotaStore::new(client, table.clone())));
+    }
+    if mode == Mode::Stdio {
+        return Ok(Arc::new(MemoryQuotaStore::default()));
+    }
+    Ok(Arc::new(DirQuotaStore::open(&settings.state_dir)?))
 }
 
 /// The Region a deployed function runs in (its STS, Lambda and Secrets Manager calls).

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use mcp_protocol::session::{is_well_formed_session_id, new_session_id, now_epoch_seconds};
-use mcp_protocol::{SessionRecord, SessionStore, StoreError};
+use mcp_protocol::{SessionAdmission, SessionLimits, SessionRecord, SessionStore, StoreError};
 
 /// One `<id>.json` file per session under `<root>/sessions/`.
 #[derive(Debug, Clone)]
@@ -80,6 +80,37 @@ impl DirSessionStore {
     }
 }
 
+impl DirSessionStore {
+    /// Counts and creates under an exclusive lock on `<root>/sessions/quota.lock`, so
+    /// processes sharing the directory cannot both take the last free session.
+    fn create_within_blocking(
+        &self,
+        record: &SessionRecord,
+        limits: SessionLimits,
+    ) -> Result<SessionAdmission, StoreError> {
+        let lock = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.dir.join("quota.lock"))?;
+        lock.lock()?;
+        let live = self.scan()?;
+        let account = live.iter().filter(|r| r.account == record.account).count() as u64;
+        if account >= limits.per_account {
+            return Ok(SessionAdmission::AccountFull(account));
+        }
+        let user = live.iter().filter(|r| r.owner == record.owner).count() as u64;
+        if user >= limits.per_user {
+            return Ok(SessionAdmission::UserFull(user));
+        }
+        self.create_blocking(record)?;
+        Ok(SessionAdmission::Created {
+            account: account + 1,
+            user: user + 1,
+        })
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -130,6 +161,15 @@ impl SessionStore for DirSessionStore {
     async fn count_for_owner(&self, owner: &str) -> Result<u64, StoreError> {
         let (store, owner) = (self.clone(), owner.to_owned());
         blocking(move || Ok(store.scan()?.iter().filter(|r| r.owner == owner).count() as u64)).await
+    }
+
+    async fn create_within(
+        &self,
+        record: &SessionRecord,
+        limits: SessionLimits,
+    ) -> Result<SessionAdmission, StoreError> {
+        let (store, record) = (self.clone(), record.clone());
+        blocking(move || store.create_within_blocking(&record, limits)).await
     }
 }
 

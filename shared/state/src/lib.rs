@@ -16,12 +16,16 @@
 
 mod dir;
 mod dynamo;
+mod quota_dir;
+mod quota_dynamo;
 pub mod tasks;
 mod tasks_dir;
 mod tasks_dynamo;
 
 pub use dir::DirSessionStore;
 pub use dynamo::{DynamoSessionStore, StateTableLayout};
+pub use quota_dir::DirQuotaStore;
+pub use quota_dynamo::DynamoQuotaStore;
 pub use tasks::{
     Clock, MemoryTaskStore, TaskRecord, TaskStatus, TaskStore, TaskStoreError, TaskTimes,
 };
