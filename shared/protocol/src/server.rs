@@ -367,10 +367,23 @@ impl McpServer {
         } else {
             "InvalidParams"
         };
+        // Arguments that are not an object have no names to redact by: keep only their type.
+        let mut params = params.clone();
+        if let Some(args) = params.get_mut("arguments")
+            && !(args.is_object() || args.is_null())
+        {
+            *args = json!(format!("<redacted: not an object ({})>", json_type(args)));
+        }
+        if !params.is_object() {
+            params = json!(format!(
+                "<redacted: not an object ({})>",
+                json_type(&params)
+            ));
+        }
         let identity = scope.identity.snapshot();
         self.telemetry.tool_call(&ToolCallEvent {
             tool_name: name.to_owned(),
-            params: params.clone(),
+            params,
             request_id: id.clone(),
             response_content: json!([{"type": "text", "text": error.message}]),
             is_error: true,
@@ -516,5 +529,17 @@ impl McpServer {
             (Ok(a), Ok(u)) => self.telemetry.session_counts(a, u),
             (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "session count failed"),
         }
+    }
+}
+
+/// A JSON value's type, as an audit record names it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
