@@ -344,6 +344,7 @@ impl ToolHandler for CallAws {
                     summary,
                     arguments,
                     region: ctx.region.clone(),
+                    request_id: ctx.request_id.clone(),
                     restartable: read_only,
                 },
                 progress,

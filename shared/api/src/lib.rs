@@ -7,6 +7,7 @@
 //! the local server build the same groups.
 
 pub mod actor;
+pub mod audit_redact;
 pub mod call_aws;
 pub mod gate;
 pub mod presign;

@@ -104,6 +104,7 @@ impl EngineHost {
             response_content: json!([{"type": "text", "text": text}]),
             is_error,
             outcome: outcome_class,
+            error_code: None,
             read_only: aws_engine::policy::is_read_only(service, operation),
             resources: Vec::new(),
             identity: identity.to_audit(),
@@ -389,6 +390,7 @@ impl ToolHandler for RunScript {
                     summary,
                     arguments,
                     region: ctx.region.clone(),
+                    request_id: ctx.request_id.clone(),
                     // A script may write: never run it twice.
                     restartable: false,
                 },

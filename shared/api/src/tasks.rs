@@ -71,6 +71,9 @@ pub struct TaskJob {
     pub tool: String,
     pub arguments: Value,
     pub region: String,
+    /// The JSON-RPC id of the call that started the task (its completion's audit links it).
+    #[serde(default)]
+    pub request_id: Value,
 }
 
 /// Starts a [`TaskJob`] elsewhere (an asynchronous self-invocation in Lambda).
@@ -98,6 +101,8 @@ pub struct TaskRunner {
     pub detach: Detach,
     /// The tasks this process runs in the background, at most `max_background` at once.
     pub background: Arc<BackgroundTasks>,
+    /// Where a task's completion is audited.
+    pub audit: Option<mcp_telemetry::Telemetry>,
 }
 
 /// The background tasks of one process: capped, and marked when the process stops so none
@@ -163,6 +168,34 @@ impl BackgroundTasks {
     }
 }
 
+/// What the audit record of a task's end names.
+struct TaskAudit {
+    telemetry: mcp_telemetry::Telemetry,
+    tool: String,
+    request_id: Value,
+    owner: String,
+    region: String,
+}
+
+impl TaskAudit {
+    fn record(&self, task_id: &str, status: TaskStatus, result: &Value) {
+        let status = match status {
+            TaskStatus::Completed => "completed",
+            _ => "failed",
+        };
+        self.telemetry
+            .task_completed(&mcp_telemetry::TaskCompletion {
+                task_id,
+                tool_name: &format!("aws___{}", self.tool),
+                request_id: &self.request_id,
+                status,
+                result,
+                owner: &self.owner,
+                region: &self.region,
+            });
+    }
+}
+
 /// What a deferred call says about itself.
 pub struct CallInfo {
     pub owner: String,
@@ -170,6 +203,8 @@ pub struct CallInfo {
     pub summary: String,
     pub arguments: Value,
     pub region: String,
+    /// The JSON-RPC id of the call.
+    pub request_id: Value,
     /// Safe to run again from the start (it only reads).
     pub restartable: bool,
 }
@@ -209,6 +244,7 @@ impl TaskRunner {
                     tool: info.tool.into(),
                     arguments: info.arguments.clone(),
                     region: info.region.clone(),
+                    request_id: info.request_id.clone(),
                 };
                 if let Err(e) = dispatcher.dispatch(&job).await {
                     let _ = self
@@ -247,9 +283,10 @@ impl TaskRunner {
                 let store = self.store.clone();
                 let lease = self.lease;
                 let task_id = task.task_id.clone();
+                let audit = self.task_audit(info.tool, &info.request_id, &info.owner, &info.region);
                 let background = self.background.clone();
                 tokio::spawn(async move {
-                    watch(store, &task_id, lease, progress, handle).await;
+                    watch(store, &task_id, lease, progress, handle, audit).await;
                     background.finished(&task_id);
                 });
                 Ok(working(&task.task_id))
@@ -264,6 +301,22 @@ impl TaskRunner {
             .map_err(|e| ToolError::Internal(format!("cannot record the task: {e}")))
     }
 
+    fn task_audit(
+        &self,
+        tool: &str,
+        request_id: &Value,
+        owner: &str,
+        region: &str,
+    ) -> Option<TaskAudit> {
+        self.audit.clone().map(|telemetry| TaskAudit {
+            telemetry,
+            tool: tool.to_owned(),
+            request_id: request_id.clone(),
+            owner: owner.to_owned(),
+            region: region.to_owned(),
+        })
+    }
+
     /// Runs a dispatched job to the end (the Lambda worker side).
     pub async fn finish_job<F>(&self, job: &TaskJob, work: F)
     where
@@ -276,6 +329,7 @@ impl TaskRunner {
             self.lease,
             Progress::default(),
             handle,
+            self.task_audit(&job.tool, &job.request_id, &job.owner, &job.region),
         )
         .await;
     }
@@ -307,6 +361,7 @@ async fn watch(
     lease: Duration,
     progress: Progress,
     mut handle: tokio::task::JoinHandle<Answer>,
+    audit: Option<TaskAudit>,
 ) {
     let beat = (lease / 3).max(Duration::from_millis(200));
     loop {
@@ -319,6 +374,9 @@ async fn watch(
                     }
                     Err(e) => (TaskStatus::Failed, json!({"error": {"code": "internal_error", "message": format!("the work stopped unexpectedly: {e}")}})),
                 };
+                if let Some(audit) = &audit {
+                    audit.record(task_id, status, &result);
+                }
                 if let Err(e) = store.complete(task_id, status, result).await {
                     tracing::warn!(task_id, error = %e, "task result not stored");
                 }
@@ -464,6 +522,7 @@ mod tests {
             lease: Duration::from_secs(5),
             detach,
             background: Arc::new(BackgroundTasks::new(2)),
+            audit: None,
         }
     }
 
@@ -474,6 +533,7 @@ mod tests {
             summary: "aws x y".into(),
             arguments: json!({"cli_command": "aws x y"}),
             region: "us-east-1".into(),
+            request_id: json!(1),
             restartable,
         }
     }

@@ -389,6 +389,8 @@ impl McpServer {
         json!({"tools": self.registry.iter().map(|t| t.descriptor.to_value()).collect::<Vec<_>>()})
     }
 
+    /// Runs a `tools/call`; a call refused before its tool runs (no or unknown tool name,
+    /// arguments not an object) is audited here, the others where they finish.
     async fn call_tool(
         &self,
         id: &Value,
@@ -396,6 +398,71 @@ impl McpServer {
         scope: &RequestScope,
     ) -> Result<Value, RpcError> {
         let started = Instant::now();
+        let original_params = params.clone().unwrap_or_else(|| json!({}));
+        let answer = self.run_tool_call(id, params, scope, started).await;
+        if let Err(error) = &answer {
+            self.audit_refused_call(id, &original_params, scope, error, started);
+        }
+        answer
+    }
+
+    fn audit_refused_call(
+        &self,
+        id: &Value,
+        params: &Value,
+        scope: &RequestScope,
+        error: &RpcError,
+        started: Instant,
+    ) {
+        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+        let known = self.registry.get(name);
+        let code = if name.is_empty() {
+            "MissingToolName"
+        } else if known.is_none() {
+            "UnknownTool"
+        } else {
+            "InvalidParams"
+        };
+        // Arguments that are not an object have no names to redact by: keep only their type.
+        let mut params = params.clone();
+        if let Some(args) = params.get_mut("arguments")
+            && !(args.is_object() || args.is_null())
+        {
+            *args = json!(format!("<redacted: not an object ({})>", json_type(args)));
+        }
+        if !params.is_object() {
+            params = json!(format!(
+                "<redacted: not an object ({})>",
+                json_type(&params)
+            ));
+        }
+        let identity = scope.identity.snapshot();
+        self.telemetry.tool_call(&ToolCallEvent {
+            tool_name: name.to_owned(),
+            params,
+            request_id: id.clone(),
+            response_content: json!([{"type": "text", "text": error.message}]),
+            is_error: true,
+            outcome: Outcome::UserError,
+            error_code: Some(code.to_owned()),
+            read_only: known.is_some_and(|t| t.descriptor.annotations.read_only),
+            resources: Vec::new(),
+            identity: identity.to_audit(),
+            region: self.config.default_region.clone(),
+            source_ip: identity.source_ip.clone(),
+            session_id: scope.session_id.clone(),
+            protocol_version: scope.protocol_version.clone(),
+            execution_time_ms: started.elapsed().as_millis() as u64,
+        });
+    }
+
+    async fn run_tool_call(
+        &self,
+        id: &Value,
+        params: Option<Value>,
+        scope: &RequestScope,
+        started: Instant,
+    ) -> Result<Value, RpcError> {
         let original_params = params.clone().unwrap_or_else(|| json!({}));
         let mut params = jsonrpc::params_object(params)?;
         let name = match params.remove("name") {
@@ -495,6 +562,7 @@ impl McpServer {
             response_content: result["content"].clone(),
             is_error: outcome_class != Outcome::Success,
             outcome: outcome_class,
+            error_code: None,
             read_only,
             resources,
             identity: identity.to_audit(),
@@ -517,5 +585,17 @@ impl McpServer {
             (Ok(a), Ok(u)) => self.telemetry.session_counts(a, u),
             (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "session count failed"),
         }
+    }
+}
+
+/// A JSON value's type, as an audit record names it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }

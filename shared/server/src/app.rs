@@ -201,9 +201,11 @@ fn build_telemetry(settings: &Settings) -> Result<Telemetry, StartupError> {
         metrics_namespace: settings.metrics_namespace.clone(),
         usage_namespace: settings.usage_namespace.clone(),
         server_name: settings.server_name.clone(),
+        audit_response_bodies: settings.audit_response_bodies,
         ..TelemetryConfig::default()
     };
-    Ok(Telemetry::new(config, stderr, audit))
+    Ok(Telemetry::new(config, stderr, audit)
+        .with_redactor(Arc::new(api_tools::audit_redact::SensitiveMembers)))
 }
 
 async fn build_session_store(
@@ -489,6 +491,7 @@ pub async fn build_api_context(
             background: Arc::new(api_tools::tasks::BackgroundTasks::new(
                 settings.max_background_tasks,
             )),
+            audit: telemetry.clone(),
         },
         sandbox,
         staging,

@@ -222,6 +222,9 @@ pub struct Settings {
     pub metrics_namespace: String,
     pub usage_namespace: String,
     pub audit_log: Option<PathBuf>,
+    /// Keep redacted response bodies in audit records (`AWS_MCP_AUDIT_RESPONSE_BODIES`);
+    /// by default only their summary.
+    pub audit_response_bodies: bool,
     pub allowed_origins: Vec<String>,
     pub unauthenticated: UnauthenticatedPolicy,
     /// The bearer token `aws-mcp http` requires (`AWS_MCP_HTTP_TOKEN`); mandatory on a
@@ -444,6 +447,7 @@ impl Settings {
             metrics_namespace: var("AWS_MCP_METRICS_NAMESPACE").unwrap_or_else(|| "AWS-MCP".into()),
             usage_namespace,
             audit_log: var("AWS_MCP_AUDIT_LOG").map(PathBuf::from),
+            audit_response_bodies: flag("AWS_MCP_AUDIT_RESPONSE_BODIES")?,
             allowed_origins: var("AWS_MCP_ALLOWED_ORIGINS")
                 .map(|v| {
                     v.split(',')

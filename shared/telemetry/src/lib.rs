@@ -7,7 +7,13 @@
 //! mode. This crate knows nothing about MCP transports or AWS SDKs: the protocol crate
 //! hands it finished facts ([`ToolCallEvent`]) and it formats them.
 //!
+//! Audit records carry no secrets: `params` and any kept response pass through [`redact`]
+//! (with the server's [`redact::ModelRedactor`] for what the service models mark sensitive),
+//! and responses are summarised (status, error code, ARNs, sizes) unless bodies are asked for.
+//!
 //! Central types: [`Telemetry`], [`ToolCallEvent`], [`Outcome`], [`LineSink`].
+
+pub mod redact;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -134,6 +140,8 @@ pub struct ToolCallEvent {
     pub response_content: Value,
     pub is_error: bool,
     pub outcome: Outcome,
+    /// Why a call was refused before its tool ran (`UnknownTool`, `InvalidParams`).
+    pub error_code: Option<String>,
     pub read_only: bool,
     pub resources: Vec<AuditResource>,
     pub identity: AuditIdentity,
@@ -156,6 +164,8 @@ pub struct TelemetryConfig {
     pub server_version: String,
     /// Longest response text kept in an audit record, in bytes.
     pub audit_max_response_bytes: usize,
+    /// Keep (redacted) response bodies in audit records, not only their summary.
+    pub audit_response_bodies: bool,
 }
 
 impl Default for TelemetryConfig {
@@ -166,6 +176,7 @@ impl Default for TelemetryConfig {
             server_name: "aws-mcp".into(),
             server_version: env!("CARGO_PKG_VERSION").into(),
             audit_max_response_bytes: 4096,
+            audit_response_bodies: false,
         }
     }
 }
@@ -176,6 +187,24 @@ pub struct Telemetry {
     config: TelemetryConfig,
     metrics: Arc<dyn LineSink>,
     audit: Vec<Arc<dyn LineSink>>,
+    models: Option<Arc<dyn redact::ModelRedactor>>,
+}
+
+/// How a call that continued as a task ended.
+#[derive(Debug, Clone)]
+pub struct TaskCompletion<'a> {
+    pub task_id: &'a str,
+    /// The tool name as clients see it.
+    pub tool_name: &'a str,
+    /// The JSON-RPC id of the `tools/call` that started the task.
+    pub request_id: &'a Value,
+    /// `completed` or `failed`.
+    pub status: &'a str,
+    /// The stored result.
+    pub result: &'a Value,
+    /// The caller the task belongs to (an ARN or a local key).
+    pub owner: &'a str,
+    pub region: &'a str,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -205,7 +234,28 @@ impl Telemetry {
             config,
             metrics,
             audit,
+            models: None,
         }
+    }
+
+    /// Adds the model-aware redaction (sensitive members, CLI command lines).
+    pub fn with_redactor(mut self, models: Arc<dyn redact::ModelRedactor>) -> Self {
+        self.models = Some(models);
+        self
+    }
+
+    fn write_audit(&self, record: &Value) {
+        let line = record.to_string();
+        for sink in &self.audit {
+            sink.write_line(&line);
+        }
+    }
+
+    /// A value as it may appear in an audit record.
+    fn redacted(&self, value: &Value) -> Value {
+        let mut v = value.clone();
+        redact::redact_value(&mut v, self.models.as_deref());
+        v
     }
 
     /// Everything to stderr.
@@ -223,10 +273,34 @@ impl Telemetry {
         let now = OffsetDateTime::now_utc();
         self.metrics
             .write_line(&self.tool_metrics_line(event, now).to_string());
-        let audit = self.audit_record(event, now).to_string();
-        for sink in &self.audit {
-            sink.write_line(&audit);
-        }
+        self.write_audit(&self.audit_record(event, now));
+    }
+
+    /// The audit record of a task's end, linked to the call that started it.
+    pub fn task_completed(&self, done: &TaskCompletion<'_>) {
+        let text = done.result.to_string();
+        let is_error = done.status != "completed";
+        let response =
+            self.response_elements(&json!([{"type": "text", "text": text}]), is_error, None);
+        let record = json!({
+            "eventVersion": "1.08",
+            "eventCategory": "Data",
+            "eventType": "AwsMcpEvent",
+            "userIdentity": {"arn": done.owner},
+            "eventTime": OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            "eventSource": self.config.server_name,
+            "eventName": "CompleteTask",
+            "awsRegion": done.region,
+            "requestParameters": {
+                "method": done.tool_name.strip_prefix("aws___").unwrap_or(done.tool_name),
+                "taskId": done.task_id,
+                "id": done.request_id,
+            },
+            "responseElements": response,
+            "taskStatus": done.status,
+            "eventID": uuid::Uuid::new_v4().to_string(),
+        });
+        self.write_audit(&record);
     }
 
     /// An invocation refused before any tool ran: an internal event without a valid tag, an
@@ -244,20 +318,31 @@ impl Telemetry {
             "errorMessage": reason,
             "requestParameters": {"eventKind": event_kind, "claimedIdentity": claimed},
             "eventID": uuid::Uuid::new_v4().to_string(),
-        })
-        .to_string();
-        for sink in &self.audit {
-            sink.write_line(&record);
-        }
+        });
+        self.write_audit(&record);
     }
 
-    /// A `tools/call` refused by the rate quota before it ran: `Invocation` and `Throttle`.
+    /// A `tools/call` refused by the rate quota before it ran: `Invocation` and `Throttle`
+    /// metrics and an audit record (the request was not read further, so no params).
     pub fn tool_throttled(&self, tool_name: &str) {
-        let mut line = self.tool_metrics_template(tool_name, OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc();
+        let mut line = self.tool_metrics_template(tool_name, now);
         for metric in TOOL_METRICS {
             line[metric] = json!(u8::from(metric == "Invocation" || metric == "Throttle"));
         }
         self.metrics.write_line(&line.to_string());
+        self.write_audit(&json!({
+            "eventVersion": "1.08",
+            "eventCategory": "Data",
+            "eventType": "AwsMcpEvent",
+            "eventTime": now.format(&Rfc3339).unwrap_or_default(),
+            "eventSource": self.config.server_name,
+            "eventName": "CallTool",
+            "requestParameters": {"method": tool_name.strip_prefix("aws___").unwrap_or(tool_name)},
+            "responseElements": {"status": "error", "outcome": "Throttle", "errorCode": "Throttling"},
+            "errorCode": "Throttling",
+            "eventID": uuid::Uuid::new_v4().to_string(),
+        }));
     }
 
     /// One `CallCount` (Type `API`, Resource `Request`) for every MCP request served.
@@ -337,16 +422,14 @@ impl Telemetry {
             .tool_name
             .strip_prefix("aws___")
             .unwrap_or(&event.tool_name);
-        let (content, cut) = bounded_content(
+        let mut response = self.response_elements(
             &event.response_content,
-            self.config.audit_max_response_bytes,
+            event.is_error,
+            event.error_code.as_deref(),
         );
-        let mut response = json!({"content": content, "isError": event.is_error});
-        if cut {
-            response["truncated"] = json!(true);
-        }
+        response["outcome"] = json!(event.outcome.metric_name());
         let identity = &event.identity;
-        json!({
+        let mut record = json!({
             "eventVersion": "1.08",
             "eventCategory": "Data",
             "eventType": "AwsMcpEvent",
@@ -363,7 +446,7 @@ impl Telemetry {
             "sourceIPAddress": event.source_ip,
             "requestParameters": {
                 "method": method,
-                "params": event.params,
+                "params": self.redacted(&event.params),
                 "id": event.request_id,
             },
             "responseElements": response,
@@ -383,7 +466,128 @@ impl Telemetry {
                 "mcpServerName": self.config.server_name,
                 "executionTimeMs": event.execution_time_ms,
             },
+        });
+        if let Some(code) = &event.error_code {
+            record["errorCode"] = json!(code);
+        }
+        record
+    }
+
+    /// What an auditor needs of a response: status, error code, ARNs, sizes and item counts;
+    /// the redacted body too when the setting asks for it.
+    fn response_elements(&self, content: &Value, is_error: bool, code: Option<&str>) -> Value {
+        let mut summary = summarize(content, is_error);
+        if let Some(code) = code {
+            summary["errorCode"] = json!(code);
+        }
+        if self.config.audit_response_bodies {
+            let (body, cut) = bounded_content(
+                &self.redacted(content),
+                self.config.audit_max_response_bytes,
+            );
+            summary["content"] = body;
+            if cut {
+                summary["truncated"] = json!(true);
+            }
+        }
+        summary
+    }
+}
+
+static ARN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:[^\s\x22',\\]+")
+        .unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").unwrap_or_else(|_| unreachable!()))
+});
+
+/// Most ARNs and item counts one summary lists.
+const SUMMARY_LIMIT: usize = 50;
+
+/// Status, error code, ARNs found, bytes and item counts of a `content` array.
+fn summarize(content: &Value, is_error: bool) -> Value {
+    let texts: Vec<&str> = content
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("text").and_then(Value::as_str))
+                .collect()
         })
+        .unwrap_or_default();
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let mut arns: Vec<String> = Vec::new();
+    let mut counts = serde_json::Map::new();
+    let mut error_code = None;
+    for text in &texts {
+        for m in ARN.find_iter(text) {
+            let arn = redact::redact_text(m.as_str());
+            if arns.len() < SUMMARY_LIMIT && !arns.contains(&arn) {
+                arns.push(arn);
+            }
+        }
+        if let Ok(v) = serde_json::from_str::<Value>(text) {
+            count_items(&v, "", &mut counts, 0);
+            error_code = error_code.or_else(|| find_error_code(&v));
+        }
+    }
+    let mut out = json!({
+        "status": if is_error { "error" } else { "success" },
+        "isError": is_error,
+        "bytes": bytes,
+        "resourceArns": arns,
+    });
+    if !counts.is_empty() {
+        out["itemCounts"] = Value::Object(counts);
+    }
+    if let Some(code) = error_code {
+        out["errorCode"] = json!(code);
+    }
+    out
+}
+
+/// Lengths of the arrays in the first levels of an answer (`results[0].response.Buckets`).
+fn count_items(v: &Value, path: &str, out: &mut serde_json::Map<String, Value>, depth: usize) {
+    if depth > 4 || out.len() >= SUMMARY_LIMIT {
+        return;
+    }
+    match v {
+        Value::Array(items) => {
+            let key = if path.is_empty() { "." } else { path };
+            out.insert(key.to_owned(), json!(items.len()));
+            if items.len() <= 20 {
+                for (i, item) in items.iter().enumerate() {
+                    count_items(item, &format!("{path}[{i}]"), out, depth + 1);
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                count_items(item, &sub, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The first `error.code` (or `code` next to a `kind`) in an answer.
+fn find_error_code(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(map) => {
+            if let Some(code) = map
+                .get("error")
+                .and_then(|e| e.get("code"))
+                .and_then(Value::as_str)
+            {
+                return Some(code.to_owned());
+            }
+            map.values().find_map(find_error_code)
+        }
+        Value::Array(items) => items.iter().find_map(find_error_code),
+        _ => None,
     }
 }
 
@@ -435,6 +639,7 @@ mod tests {
             response_content: json!([{"type": "text", "text": text}]),
             is_error: outcome != Outcome::Success,
             outcome,
+            error_code: None,
             read_only: true,
             resources: vec![AuditResource {
                 resource_type: "AWS::S3::Bucket".into(),
@@ -506,6 +711,7 @@ mod tests {
         let audit = Arc::new(MemorySink::default());
         let config = TelemetryConfig {
             audit_max_response_bytes: 5,
+            audit_response_bodies: true,
             ..TelemetryConfig::default()
         };
         let t = Telemetry::new(config, Arc::new(MemorySink::default()), vec![audit.clone()]);
