@@ -35,9 +35,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Secret values the tests plant start with this mark; every server of the run appends its
+# audit records to SUITE_AUDIT_LOG (unless a test names its own file), and the run fails if
+# the mark shows up there (pytest_sessionfinish below).
+PLANTED_SECRET_MARK = "pl4nted-s3cret-"
+SUITE_AUDIT_LOG = Path(tempfile.gettempdir()) / f"aws-mcp-e2e-audit-{os.getpid()}.jsonl"
+# The stderr of every process the tests start (Lambda functions write their audit there).
+STDERR_FILES: list = []
+
+
 def base_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(DUMMY_AWS)
+    env["AWS_MCP_AUDIT_LOG"] = str(SUITE_AUDIT_LOG)
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -60,6 +70,7 @@ class Proc:
 
     def __init__(self, argv, env, cwd=ROOT):
         self.stderr_file = tempfile.NamedTemporaryFile("w+", suffix=".stderr", delete=False)
+        STDERR_FILES.append(Path(self.stderr_file.name))
         self.p = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                                   stderr=self.stderr_file, stdin=subprocess.DEVNULL)
 
@@ -151,3 +162,24 @@ def parse_lines(text: str):
             except json.JSONDecodeError:
                 pass
     return out
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails the run when a planted secret reached an audit record or a log written during
+    it: the suite's audit file and the stderr of every process started through Proc."""
+    files = [SUITE_AUDIT_LOG, *STDERR_FILES]
+    leaks, records = [], 0
+    for path in files:
+        if not path.exists():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            records += '"eventType":"AwsMcpEvent"' in line
+            if PLANTED_SECRET_MARK in line:
+                leaks.append(f"{path.name}: {line[:400]}")
+    for path in files:
+        path.unlink(missing_ok=True)
+    print(f"\nsecret scan: {records} audit records and {len(files) - 1} process logs, "
+          f"{len(leaks)} lines with a planted secret")
+    if leaks:
+        print("\n".join("  " + leak for leak in leaks[:5]))
+        session.exitstatus = 1

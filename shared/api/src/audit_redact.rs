@@ -21,18 +21,41 @@ impl ModelRedactor for SensitiveMembers {
     }
 
     fn api_params(&self, service: &str, operation: &str, params: &mut Value) {
-        let Ok(model) = models().service(service) else {
-            return;
-        };
-        let wanted = operation.replace(['_', '-'], "").to_ascii_lowercase();
-        let input = model
-            .operations
-            .values()
-            .find(|op| op.name == operation || op.name.to_ascii_lowercase() == wanted)
-            .and_then(|op| op.input.as_ref());
-        if let Some(input) = input {
-            redact_shape(&model, &input.shape, params, 0);
-        }
+        redact_member(service, operation, Direction::Input, params);
+    }
+
+    fn api_output(&self, service: &str, operation: &str, output: &mut Value) {
+        redact_member(service, operation, Direction::Output, output);
+    }
+}
+
+enum Direction {
+    Input,
+    Output,
+}
+
+/// Redacts `value` as the input or output of `service`'s `operation` (boto3 or API name).
+fn redact_member(service: &str, operation: &str, direction: Direction, value: &mut Value) {
+    // call_aws results name the CLI's service; `s3api` is the one whose model is named
+    // differently.
+    let service = if service == "s3api" { "s3" } else { service };
+    let Ok(model) = models().service(service) else {
+        return;
+    };
+    let wanted = operation.replace(['_', '-'], "").to_ascii_lowercase();
+    let Some(op) = model
+        .operations
+        .values()
+        .find(|op| op.name == operation || op.name.to_ascii_lowercase() == wanted)
+    else {
+        return;
+    };
+    let shape = match direction {
+        Direction::Input => op.input.as_ref(),
+        Direction::Output => op.output.as_ref(),
+    };
+    if let Some(shape) = shape {
+        redact_shape(&model, &shape.shape, value, 0);
     }
 }
 
@@ -263,5 +286,18 @@ mod tests {
         assert_eq!(params["SecretString"], MARKER);
         assert_eq!(params["Name"], "n");
         assert_eq!(params["Tags"][0]["Value"], "v");
+    }
+
+    #[test]
+    fn outputs_lose_the_members_their_model_marks_sensitive() {
+        // SSM's parameter value is sensitive by the model, not by its name.
+        let mut output = json!({"Parameter": {"Name": "/p", "Type": "SecureString", "Value": "S"}});
+        SensitiveMembers.api_output("ssm", "GetParameter", &mut output);
+        assert_eq!(output["Parameter"]["Value"], MARKER);
+        assert_eq!(output["Parameter"]["Name"], "/p");
+        let mut result = json!([{"service": "ssm", "operation": "GetParameters",
+            "output": {"Parameters": [{"Name": "/p", "Value": "S"}]}}]);
+        mcp_telemetry::redact::redact_value(&mut result, Some(&SensitiveMembers));
+        assert_eq!(result[0]["output"]["Parameters"][0]["Value"], MARKER);
     }
 }

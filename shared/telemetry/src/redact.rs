@@ -19,6 +19,8 @@ pub trait ModelRedactor: Send + Sync {
     fn cli_command(&self, line: &str) -> Option<String>;
     /// Replaces, in place, every member of an operation's input the model marks sensitive.
     fn api_params(&self, service: &str, operation: &str, params: &mut Value);
+    /// The same for an operation's output (a `call_aws` result's `output`).
+    fn api_output(&self, service: &str, operation: &str, output: &mut Value);
 }
 
 /// Normalised for the name rule: lower case, letters and digits only.
@@ -190,14 +192,16 @@ fn redact_string(s: &str, models: Option<&dyn ModelRedactor>) -> String {
 }
 
 fn redact_object(map: &mut Map<String, Value>, models: Option<&dyn ModelRedactor>) {
-    if let (Some(Value::String(service)), Some(Value::String(operation))) =
-        (map.get("service"), map.get("operation"))
-        && let (Some(m), Some(params)) = (models, map.get("params"))
+    if let (Some(Value::String(service)), Some(Value::String(operation)), Some(m)) =
+        (map.get("service"), map.get("operation"), models)
     {
         let (service, operation) = (service.clone(), operation.clone());
-        let mut params = params.clone();
-        m.api_params(&service, &operation, &mut params);
-        map.insert("params".into(), params);
+        if let Some(params) = map.get_mut("params") {
+            m.api_params(&service, &operation, params);
+        }
+        if let Some(output) = map.get_mut("output") {
+            m.api_output(&service, &operation, output);
+        }
     }
     for (key, v) in map.iter_mut() {
         match (key.as_str(), &mut *v) {
