@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, Select, TransactWriteItem};
 use mcp_protocol::session::now_epoch_seconds;
-use mcp_protocol::{SessionRecord, SessionStore, StoreError};
+use mcp_protocol::{SessionAdmission, SessionLimits, SessionRecord, SessionStore, StoreError};
 
 /// Names in the state table.
 #[derive(Debug, Clone)]
@@ -37,19 +37,19 @@ impl StateTableLayout {
 /// Sessions stored in DynamoDB.
 #[derive(Debug, Clone)]
 pub struct DynamoSessionStore {
-    client: Client,
-    layout: StateTableLayout,
+    pub(crate) client: Client,
+    pub(crate) layout: StateTableLayout,
 }
 
-fn backend<E: std::error::Error + 'static>(e: SdkError<E>) -> StoreError {
+pub(crate) fn backend<E: std::error::Error + 'static>(e: SdkError<E>) -> StoreError {
     StoreError::Backend(DisplayErrorContext(&e).to_string())
 }
 
-fn s(v: &str) -> AttributeValue {
+pub(crate) fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-fn n(v: u64) -> AttributeValue {
+pub(crate) fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -58,7 +58,7 @@ impl DynamoSessionStore {
         Self { client, layout }
     }
 
-    fn key(id: &str) -> AttributeValue {
+    pub(crate) fn key(id: &str) -> AttributeValue {
         s(&format!("session#{id}"))
     }
 
@@ -120,27 +120,50 @@ impl DynamoSessionStore {
     }
 }
 
+/// The attributes of a session's item.
+fn session_item(record: &SessionRecord) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        ("pk".to_owned(), DynamoSessionStore::key(&record.id)),
+        ("kind".to_owned(), s("session")),
+        ("user_key".to_owned(), s(&record.owner)),
+        ("account_key".to_owned(), s(&record.account)),
+        ("protocol_version".to_owned(), s(&record.protocol_version)),
+        ("created_at".to_owned(), n(record.created_at)),
+        ("expires_at".to_owned(), n(record.expires_at)),
+    ]);
+    if let Some(name) = &record.client_name {
+        item.insert("client_name".into(), s(name));
+    }
+    if record.can_elicit {
+        item.insert("can_elicit".into(), AttributeValue::Bool(true));
+    }
+    item
+}
+
+impl DynamoSessionStore {
+    /// A new session's item as one write of a transaction (never overwriting an id).
+    pub(crate) fn session_put(
+        &self,
+        record: &SessionRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.layout.table)
+            .set_item(Some(session_item(record)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Backend(format!("session write: {e}")))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
 #[async_trait]
 impl SessionStore for DynamoSessionStore {
     async fn create(&self, record: &SessionRecord) -> Result<(), StoreError> {
-        let mut put = self
-            .client
-            .put_item()
+        let put = session_item(record)
+            .into_iter()
+            .fold(self.client.put_item(), |put, (k, v)| put.item(k, v))
             .table_name(&self.layout.table)
-            .item("pk", Self::key(&record.id))
-            .item("kind", s("session"))
-            .item("user_key", s(&record.owner))
-            .item("account_key", s(&record.account))
-            .item("protocol_version", s(&record.protocol_version))
-            .item("created_at", n(record.created_at))
-            .item("expires_at", n(record.expires_at))
             .condition_expression("attribute_not_exists(pk)");
-        if let Some(name) = &record.client_name {
-            put = put.item("client_name", s(name));
-        }
-        if record.can_elicit {
-            put = put.item("can_elicit", AttributeValue::Bool(true));
-        }
         match put.send().await {
             Ok(_) => Ok(()),
             Err(e)
@@ -151,6 +174,14 @@ impl SessionStore for DynamoSessionStore {
             }
             Err(e) => Err(backend(e)),
         }
+    }
+
+    async fn create_within(
+        &self,
+        record: &SessionRecord,
+        limits: SessionLimits,
+    ) -> Result<SessionAdmission, StoreError> {
+        self.create_in_ledgers(record, limits).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -182,7 +213,14 @@ impl SessionStore for DynamoSessionStore {
             .send()
             .await
             .map_err(backend)?;
-        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+        let Some(old) = out.attributes.filter(|a| !a.is_empty()) else {
+            return Ok(false);
+        };
+        let field = |k: &str| old.get(k).and_then(|v| v.as_s().ok()).cloned();
+        if let (Some(account), Some(owner)) = (field("account_key"), field("user_key")) {
+            self.forget_in_ledgers(id, &account, &owner).await?;
+        }
+        Ok(true)
     }
 
     async fn count_for_account(&self, account: &str) -> Result<u64, StoreError> {

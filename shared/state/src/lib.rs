@@ -18,6 +18,7 @@ mod dir;
 mod dynamo;
 mod quota_dir;
 mod quota_dynamo;
+mod session_ledger;
 pub mod tasks;
 mod tasks_dir;
 mod tasks_dynamo;

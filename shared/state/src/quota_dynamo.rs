@@ -266,6 +266,14 @@ impl QuotaStore for DynamoQuotaStore {
         {
             return Ok(Some(1));
         }
+        // Another request created the map between the two writes above (the first burst
+        // on an account): there may well be room in it.
+        if let Some(item) = self
+            .add_slot(account, slot, limit, lease_until_us, now_us)
+            .await?
+        {
+            return Ok(Some(live_slots(&item, now_us)));
+        }
         if !self.prune(account, now_us).await? {
             return Ok(None);
         }

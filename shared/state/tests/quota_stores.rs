@@ -16,7 +16,9 @@ use mcp_protocol::{
     MemoryQuotaStore, QuotaStore, RateDecision, RateLimit, SessionAdmission, SessionLimits,
     SessionRecord, SessionStore,
 };
-use mcp_state::{DirQuotaStore, DirSessionStore, DynamoQuotaStore};
+use mcp_state::{
+    DirQuotaStore, DirSessionStore, DynamoQuotaStore, DynamoSessionStore, StateTableLayout,
+};
 
 const SECOND: u64 = 1_000_000;
 
@@ -271,4 +273,62 @@ async fn directory_sessions_are_counted_and_created_as_one() {
     );
     assert!(stores[1].count_for_owner("bob").await.expect("count") <= 5);
     assert!(stores[1].count_for_owner("alice").await.expect("count") <= 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_sessions_are_counted_and_created_as_one() {
+    let moto = MotoServer::start().expect("moto_server is needed for this test (put it on PATH)");
+    let first = client(&moto.url);
+    create_table(&first, "state-sessions").await;
+    let stores: Vec<Arc<dyn SessionStore>> = vec![
+        Arc::new(DynamoSessionStore::new(
+            first,
+            StateTableLayout::standard("state-sessions"),
+        )),
+        Arc::new(DynamoSessionStore::new(
+            client(&moto.url),
+            StateTableLayout::standard("state-sessions"),
+        )),
+    ];
+    let limits = SessionLimits {
+        per_account: 7,
+        per_user: 5,
+    };
+    // Alternating handles, one at a time (moto does not serialise racing conditions the way
+    // DynamoDB does; the races are exercised on the directory store and end to end).
+    let mut created = Vec::new();
+    for i in 0..16 {
+        let owner = if i % 3 == 0 { "alice" } else { "bob" };
+        let record = session(owner);
+        match stores[i % 2]
+            .create_within(&record, limits)
+            .await
+            .expect("create")
+        {
+            SessionAdmission::Created { .. } => created.push(record),
+            SessionAdmission::UserFull(n) => assert_eq!((owner, n), ("bob", 5)),
+            SessionAdmission::AccountFull(n) => assert_eq!(n, 7),
+        }
+    }
+    assert_eq!(created.len(), 7);
+    // Ending a session gives its place back, to the other handle too.
+    let ended = created.pop().expect("one");
+    assert!(stores[0].delete(&ended.id).await.expect("delete"));
+    let again = session(&ended.owner);
+    assert!(matches!(
+        stores[1]
+            .create_within(&again, limits)
+            .await
+            .expect("create"),
+        SessionAdmission::Created { account: 7, .. }
+    ));
+    // An id already taken is a conflict, not a place used.
+    let roomy = SessionLimits {
+        per_account: 100,
+        per_user: 100,
+    };
+    assert!(matches!(
+        stores[0].create_within(&again, roomy).await,
+        Err(mcp_protocol::StoreError::Conflict(_))
+    ));
 }
