@@ -37,6 +37,32 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+/// JMESPath operators and operands, nesting and not.
+fn query_fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("(".to_owned()),
+        Just(")".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("[?".to_owned()),
+        Just("{a:".to_owned()),
+        Just("}".to_owned()),
+        Just("!".to_owned()),
+        Just("a.".to_owned()),
+        Just("a".to_owned()),
+        Just("|".to_owned()),
+        Just("||".to_owned()),
+        Just("&&".to_owned()),
+        Just("==".to_owned()),
+        Just("@".to_owned()),
+        Just("`1`".to_owned()),
+        Just("'s'".to_owned()),
+        Just("f(".to_owned()),
+        Just(",".to_owned()),
+        Just("*".to_owned()),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -161,4 +187,21 @@ fn the_deepest_accepted_values_run_the_whole_path_on_a_worker_stack() {
         );
         let _ = whole_path(&shorthand);
     });
+}
+
+proptest! {
+    // Fewer cases: each runs on a thread of its own.
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_query_gets_an_answer_on_a_worker_stack(
+        parts in proptest::collection::vec(query_fragment(), 0..120),
+        repeat in 1usize..12,
+    ) {
+        // Long runs of one operator build the deep trees a naive parser would recurse on.
+        let expr = parts.iter().map(|p| p.repeat(repeat)).collect::<String>();
+        on_worker_stack(move || {
+            let _ = aws_engine::query::compile(&expr);
+        });
+    }
 }
