@@ -324,3 +324,37 @@ def test_a_stopped_server_marks_its_running_tasks(tmp_path, silent_backend):
         assert task["result"]["error"]["code"] == "server_stopped", task
     finally:
         again.close()
+
+
+def test_a_client_that_goes_away_stops_its_call(tmp_path):
+    """The request ends before the inline budget: the server drops the AWS call (its
+    connection to the backend closes) and gives the connection slot back."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(30)
+    backend = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    port, proc = start_http(tmp_path, AWS_MCP_MAX_CONCURRENT_CONNECTIONS="1",
+                            AWS_MCP_COMMAND_TIMEOUT_SECONDS="120", AWS_MCP_INLINE_BUDGET_SECONDS="60")
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, 30, "aws-mcp http")
+        r = httpx.post(url, json=init_body(), headers=HEADERS)
+        headers = {**HEADERS, "mcp-session-id": r.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(url, json=call(2, "aws___call_aws", {
+                "cli_command": f"aws sqs list-queues --region us-east-1 --endpoint-url {backend}"}),
+                headers=headers, timeout=2)
+        conn, _ = listener.accept()  # the call reached the backend before the client left
+        conn.settimeout(20)
+        assert conn.recv(65536)  # the request
+        rest = b"x"
+        while rest:
+            rest = conn.recv(65536)  # b"" once the server closes its side
+        conn.close()
+        # The slot is free again (the limit is one).
+        r = httpx.post(url, json={"jsonrpc": "2.0", "id": 3, "method": "ping"}, headers=headers)
+        assert r.status_code == 200, r.text
+    finally:
+        listener.close()
+        proc.stop()

@@ -220,8 +220,13 @@ impl TaskRunner {
     where
         F: Future<Output = Answer> + Send + 'static,
     {
-        let mut handle = tokio::spawn(work);
-        let joined = tokio::time::timeout(self.inline_budget, &mut handle).await;
+        // Until the work becomes a task, it belongs to this request: a client that goes away
+        // (the request future is dropped) stops it.
+        let mut handle = AbortOnDrop(Some(tokio::spawn(work)));
+        let joined = match handle.0.as_mut() {
+            Some(h) => tokio::time::timeout(self.inline_budget, h).await,
+            None => return Err(ToolError::Internal("the call was not started".into())),
+        };
         if let Ok(done) = joined {
             return done
                 .map(Answer::into_output)
@@ -237,7 +242,8 @@ impl TaskRunner {
                         return wait_inline(handle).await;
                     }
                 };
-                handle.abort();
+                // Dropped, it stops: the dispatched invocation runs the read again.
+                drop(handle);
                 let job = TaskJob {
                     task_id: task.task_id.clone(),
                     owner: info.owner.clone(),
@@ -285,6 +291,9 @@ impl TaskRunner {
                 let task_id = task.task_id.clone();
                 let audit = self.task_audit(info.tool, &info.request_id, &info.owner, &info.region);
                 let background = self.background.clone();
+                let Some(handle) = handle.detach() else {
+                    return Err(ToolError::Internal("the call was not started".into()));
+                };
                 tokio::spawn(async move {
                     watch(store, &task_id, lease, progress, handle, audit).await;
                     background.finished(&task_id);
@@ -335,8 +344,29 @@ impl TaskRunner {
     }
 }
 
-/// Waits for the work to finish and answers with it.
-async fn wait_inline(handle: tokio::task::JoinHandle<Answer>) -> Result<ToolOutput, ToolError> {
+/// A call's work while it belongs to its request: aborted when dropped, unless detached
+/// (handed to a background task).
+struct AbortOnDrop(Option<tokio::task::JoinHandle<Answer>>);
+
+impl AbortOnDrop {
+    fn detach(mut self) -> Option<tokio::task::JoinHandle<Answer>> {
+        self.0.take()
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
+        }
+    }
+}
+
+/// Waits for the work to finish and answers with it (stopping it if the request goes away).
+async fn wait_inline(mut work: AbortOnDrop) -> Result<ToolOutput, ToolError> {
+    let Some(handle) = work.0.as_mut() else {
+        return Err(ToolError::Internal("the call was not started".into()));
+    };
     handle
         .await
         .map(Answer::into_output)
@@ -614,6 +644,37 @@ mod tests {
         let t = r.store.get("me", &id).await.expect("get").expect("task");
         assert_eq!(t.status, TaskStatus::Failed);
         assert_eq!(t.result.expect("result")["error"]["message"], "bad");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_goes_away_stops_its_call_unless_it_became_a_task() {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let work = |done: Arc<AtomicUsize>| async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            done.fetch_add(1, Ordering::SeqCst);
+            Answer {
+                structured: json!({}),
+                failure: None,
+            }
+        };
+        // Gone within the inline budget (10 ms of 50): the call stops.
+        let r = runner(Detach::Background);
+        let request = {
+            let (r, work) = (r.clone(), work(finished.clone()));
+            tokio::spawn(async move { r.run(info(false), Progress::default(), work).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        request.abort();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(finished.load(Ordering::SeqCst), 0);
+        // A call that became a task goes on after its request ends.
+        let out = r
+            .run(info(false), Progress::default(), work(finished.clone()))
+            .await
+            .expect("ok");
+        assert_eq!(out.structured["status"], "working");
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
     }
 
     /// A store that cannot record new tasks (full or read-only).
