@@ -358,3 +358,28 @@ def test_a_client_that_goes_away_stops_its_call(tmp_path):
     finally:
         listener.close()
         proc.stop()
+
+
+def vm_rss_mb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_memory_returns_to_its_baseline_after_hostile_input(stdio):
+    for _ in range(3):
+        stdio.ask({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+    baseline = vm_rss_mb(stdio.p.pid)
+    for _ in range(20):
+        # Under the limit (200 kB in this fixture), over it 25 times, and nested 100,000 deep.
+        stdio.send(b'{"jsonrpc":"2.0","id":3,"method":"ping","params":{"x":"' + b"a" * 190_000 + b'"}}')
+        assert stdio.answer()["result"] == {}
+        stdio.send(b'{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":"' + b"a" * 5_000_000 + b'"}}')
+        assert stdio.answer()["error"]["code"] == -32600
+        stdio.send(b'{"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+        assert "error" in stdio.answer()
+    after = vm_rss_mb(stdio.p.pid)
+    # 100 MB went past the server; what it keeps is a few MB of allocator slack.
+    assert after - baseline < 24, (baseline, after)
+    assert stdio.ask({"jsonrpc": "2.0", "id": 5, "method": "ping"})["result"] == {}
