@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::cli_table::{ArgTarget, cli_table};
 use crate::command::{CommandError, ParsedArg, ParsedCommand};
 use crate::params::{CallOptions, blob_value, param_error, py_float, py_int, read_local};
+use crate::python::truthy;
 
 /// The customisation kinds (the CLI's argument classes) this module translates.
 const TRANSLATED: [&str; 24] = [
@@ -175,18 +176,6 @@ fn words(arg: &ParsedArg) -> Result<&[String], CommandError> {
 
 fn one(arg: &ParsedArg) -> Result<&str, CommandError> {
     Ok(words(arg)?.first().map(String::as_str).unwrap_or_default())
-}
-
-/// Python's truth value of a parameter (what `if arg_dict[key]:` tests).
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 /// The first element of the list `params[key]`, created as `[{}]` when absent, as the CLI's

@@ -32,6 +32,7 @@ pub mod params;
 pub mod policy;
 pub mod presign;
 pub mod protected;
+mod python;
 pub mod query;
 pub mod response;
 pub mod run;

@@ -22,6 +22,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::execute::{CallAnswer, CallError, CallTarget, Executor};
+use crate::python::truthy;
 
 /// How far one `call_aws` may walk.
 #[derive(Debug, Clone, Copy)]
@@ -163,18 +164,6 @@ fn set_path(data: &mut Map<String, Value>, path: &str, value: Value) {
                 set_path(inner, rest, value);
             }
         }
-    }
-}
-
-/// Python truthiness, as `if next_token:` and `more_results` tests use it.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 

@@ -715,8 +715,8 @@ impl<'m> Parser<'m, '_> {
                     .get("Error")
                     .or_else(|| tree.get("Errors").and_then(|e| e.get("Error")));
                 if let Some(error) = error {
-                    fields.code = py_str(error.get("Code"));
-                    fields.message = py_str(error.get("Message"));
+                    fields.code = field_text(error.get("Code"));
+                    fields.message = field_text(error.get("Message"));
                 }
                 fields.request_id = tree
                     .get("RequestId")
@@ -735,8 +735,8 @@ impl<'m> Parser<'m, '_> {
                         let is_s3 = root.tag_name().namespace().is_none()
                             && root.tag_name().name() == "Error";
                         if is_s3 {
-                            fields.code = py_str(tree.get("Code"));
-                            fields.message = py_str(tree.get("Message"));
+                            fields.code = field_text(tree.get("Code"));
+                            fields.message = field_text(tree.get("Message"));
                             fields.endpoint = tree
                                 .get("Endpoint")
                                 .and_then(Value::as_str)
@@ -744,9 +744,9 @@ impl<'m> Parser<'m, '_> {
                         } else {
                             // Other rest-xml services: defaults of "" merged with the body.
                             let error = tree.get("Error");
-                            fields.code = py_str(error.and_then(|e| e.get("Code")))
+                            fields.code = field_text(error.and_then(|e| e.get("Code")))
                                 .or_else(|| Some(String::new()));
-                            fields.message = py_str(error.and_then(|e| e.get("Message")))
+                            fields.message = field_text(error.and_then(|e| e.get("Message")))
                                 .or_else(|| Some(String::new()));
                             fields.request_id = tree
                                 .get("RequestId")
@@ -765,13 +765,13 @@ impl<'m> Parser<'m, '_> {
         let body = json_body(raw.body);
         let obj = body.as_object().cloned().unwrap_or_default();
         let message = match obj.get("message").or_else(|| obj.get("Message")) {
-            Some(v) => py_str(Some(v)),
+            Some(v) => field_text(Some(v)),
             None => Some(String::new()),
         };
         let mut code = match obj.get("__type") {
             // A null type leaves botocore's initial empty code.
             Some(Value::Null) => Some(String::new()),
-            Some(v) => py_str(Some(v)),
+            Some(v) => field_text(Some(v)),
             None => Some(status.to_string()),
         };
         if let Some(c) = &mut code {
@@ -804,7 +804,7 @@ impl<'m> Parser<'m, '_> {
                         let first = s.split_once(':').map_or(s.as_str(), |(a, _)| a);
                         Some(first.rsplit('#').next().unwrap_or(first).to_owned())
                     }
-                    other => py_str(Some(&other)),
+                    other => field_text(Some(&other)),
                 };
             }
         }
@@ -836,13 +836,9 @@ fn xml_member_key<'m>(
     Ok(member.name().unwrap_or(name))
 }
 
-/// Python's `str()` of an error field: text as is, `None` for an empty element.
-fn py_str(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => Some("None".into()),
-        other => Some(other.to_string()),
-    }
+/// Python's `str()` of an error field that may be absent.
+fn field_text(v: Option<&Value>) -> Option<String> {
+    v.map(crate::python::py_str)
 }
 
 fn status_error(status: u16) -> ErrorFields {

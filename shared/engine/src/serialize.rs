@@ -16,6 +16,7 @@
 //! - `ec2`: like query, but lists are `Name.N` and names come from `queryName`, else
 //!   `locationName` with its first letter capitalised.
 
+use crate::python::truthy;
 use aws_models::{Operation, ServiceModel, Shape};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -125,18 +126,6 @@ fn timestamp_format<'a>(
         .as_deref()
         .or(shape.timestamp_format.as_deref())
         .unwrap_or(default)
-}
-
-/// Python truthiness of a parameter value, as botocore's boolean serialisers apply it.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::String(s) => !s.is_empty(),
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::Null => false,
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 fn base64_of(value: &Value) -> Result<String, SerializeError> {

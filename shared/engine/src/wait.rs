@@ -172,7 +172,7 @@ impl Waiter {
                     .iter()
                     .find(|a| a.state == AcceptorState::Success)
                 {
-                    let expected = py_str(&a.expected);
+                    let expected = crate::python::py_str(&a.expected);
                     let arg = a.argument.as_deref().unwrap_or_default();
                     d.push_str(&match a.matcher {
                         Matcher::Error => format!("{expected} is thrown "),
@@ -286,7 +286,7 @@ impl Acceptor {
     /// botocore's explanation of a match, used in failure messages.
     pub fn explanation(&self) -> String {
         let arg = self.argument.as_deref().unwrap_or_default();
-        let expected = py_str(&self.expected);
+        let expected = crate::python::py_str(&self.expected);
         match self.matcher {
             Matcher::Path => {
                 format!("For expression \"{arg}\" we matched expected path: \"{expected}\"")
@@ -300,17 +300,6 @@ impl Acceptor {
             Matcher::Status => format!("Matched expected HTTP status code: {expected}"),
             Matcher::Error => format!("Matched expected service error code: {expected}"),
         }
-    }
-}
-
-/// Python's `str()` of a JSON value as botocore formats it in messages.
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        other => other.to_string(),
     }
 }
 
