@@ -413,29 +413,13 @@ fn parse_endpoint(endpoint: &str) -> Result<(&str, &str), PresignError> {
     Ok((origin, path.trim_end_matches('/')))
 }
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-}
-
-fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if keep(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// An object key in a URL path, as botocore's REST serialiser writes `{Key+}`.
 fn encode_path(key: &str) -> String {
-    percent_encode(key, |b| is_unreserved(b) || b == b'/')
+    crate::serialize::percent_encode_safe(key, b"/")
 }
 
 fn encode_query(value: &str) -> String {
-    percent_encode(value, is_unreserved)
+    crate::serialize::percent_encode(value)
 }
 
 #[cfg(test)]

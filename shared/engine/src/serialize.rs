@@ -408,8 +408,9 @@ fn write_py_json(value: &Value, out: &mut String) {
 
 // ---------------------------------------------------------------- rest-json
 
-/// Percent-encodes with extra safe characters (`/` and `~` for greedy URI labels).
-fn percent_encode_safe(s: &str, extra: &[u8]) -> String {
+/// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~` and the `extra` safe characters
+/// (`/` for greedy URI labels and S3 keys).
+pub(crate) fn percent_encode_safe(s: &str, extra: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || extra.contains(&b)
@@ -1001,15 +1002,7 @@ fn rfc822(dt: time::OffsetDateTime) -> String {
 
 /// Percent-encodes like botocore (everything but `A-Z a-z 0-9 - . _ ~`).
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encode_safe(s, b"")
 }
 
 fn query_request(
