@@ -94,6 +94,27 @@ fn check_region(region: &str) -> Result<(), EndpointError> {
     }
 }
 
+/// The endpoint the environment configures for the service with id `service_id`:
+/// `AWS_ENDPOINT_URL_<SERVICE_ID>`, else `AWS_ENDPOINT_URL`, unless
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+pub fn configured_endpoint(
+    service_id: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let ignore =
+        env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    let specific = format!(
+        "AWS_ENDPOINT_URL_{}",
+        service_id.to_ascii_uppercase().replace([' ', '-'], "_")
+    );
+    env(&specific)
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .filter(|u| !u.is_empty())
+}
+
 /// Resolves the endpoint of `service` (botocore name) with id `service_id` in `region`.
 pub fn resolve(
     service: &str,
@@ -107,24 +128,13 @@ pub fn resolve(
     let signing_name = entry
         .map(|e| e.signing_name.clone())
         .unwrap_or_else(|| service.to_owned());
-    let ignore =
-        env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if !ignore {
-        let specific = format!(
-            "AWS_ENDPOINT_URL_{}",
-            service_id.to_ascii_uppercase().replace([' ', '-'], "_")
-        );
-        if let Some(url) = env(&specific)
-            .or_else(|| env("AWS_ENDPOINT_URL"))
-            .filter(|u| !u.is_empty())
-        {
-            return Ok(Endpoint {
-                url: url.trim_end_matches('/').to_owned(),
-                signing_region: region.to_owned(),
-                signing_name,
-                configured: true,
-            });
-        }
+    if let Some(url) = configured_endpoint(service_id, env) {
+        return Ok(Endpoint {
+            url: url.trim_end_matches('/').to_owned(),
+            signing_region: region.to_owned(),
+            signing_name,
+            configured: true,
+        });
     }
     let entry = entry.ok_or_else(|| EndpointError::UnknownService(service.to_owned()))?;
     let template = entry.urls.get(region).unwrap_or(&entry.url);

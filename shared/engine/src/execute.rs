@@ -621,14 +621,7 @@ impl Executor {
 
     /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (unless ignored).
     pub fn s3_endpoint_setting(&self) -> Option<String> {
-        let ignore = (self.env)("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if ignore {
-            return None;
-        }
-        (self.env)("AWS_ENDPOINT_URL_S3")
-            .or_else(|| (self.env)("AWS_ENDPOINT_URL"))
-            .filter(|u| !u.is_empty())
+        crate::endpoints::configured_endpoint("S3", &*self.env)
     }
 
     /// A pre-signed S3 URL with the current credentials.
