@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_engine::policy::{CallRef, Decision, Policy};
+use aws_engine::policy::{Decision, Policy};
 use aws_engine::{CallGate, GateCall};
 
 /// Asks the user whether a call may go ahead.
@@ -41,13 +41,7 @@ impl PolicyGate {
 #[async_trait]
 impl CallGate for PolicyGate {
     async fn admit(&self, call: &GateCall<'_>) -> Result<(), String> {
-        let decision = self.policy.check(&CallRef {
-            cli_service: call.cli_service,
-            cli_operation: call.cli_operation,
-            service: call.service,
-            operation: call.operation,
-            params: call.params,
-        });
+        let decision = self.policy.check(call);
         match decision {
             Decision::Allow => Ok(()),
             Decision::Deny(why) => Err(why),

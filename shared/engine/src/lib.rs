@@ -48,5 +48,5 @@ pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
 pub use params::{ApiCall, CallOptions, LocalFiles, build_call, build_call_with};
-pub use policy::{CallRef, CommandPattern, Decision, Policy, PolicyError, is_read_only};
+pub use policy::{CommandPattern, Decision, Policy, PolicyError, is_read_only};
 pub use run::{CallGate, CommandOutcome, GateCall, OpenGate, RunError, RunSettings, Runner};

@@ -310,7 +310,7 @@ impl CommandPattern {
     }
 
     /// Whether the call matches (see the type's documentation).
-    pub fn matches(&self, call: &CallRef<'_>) -> bool {
+    pub fn matches(&self, call: &GateCall<'_>) -> bool {
         let cli_service = call.cli_service.to_ascii_lowercase();
         let cli_operation = call.cli_operation.to_ascii_lowercase();
         if glob(&self.service, &cli_service) && glob(&self.operation, &cli_operation) {
@@ -419,9 +419,9 @@ fn closest_service(name: &str) -> Option<String> {
 // The policy
 // ---------------------------------------------------------------------------------------
 
-/// One API call as the policy sees it.
+/// One API call as the gate sees it, before it is sent.
 #[derive(Debug, Clone, Copy)]
-pub struct CallRef<'a> {
+pub struct GateCall<'a> {
     /// The service as typed in the command (`s3api`, or the high-level `s3`).
     pub cli_service: &'a str,
     /// The operation as typed (`delete-object`, or `rm`).
@@ -430,6 +430,7 @@ pub struct CallRef<'a> {
     pub service: &'a str,
     /// The API operation it calls (`DeleteObject`).
     pub operation: &'a str,
+    pub region: &'a str,
     /// The call's input, where the caller has it (it decides whether `ssm GetParameter`
     /// reveals a secret); `None` counts as "may".
     pub params: Option<&'a Map<String, Value>>,
@@ -642,7 +643,7 @@ impl Policy {
 
     /// Decides one call: the deny list first, then read-only mode, then the consent list,
     /// secret-read consent and require-mutation-consent.
-    pub fn check(&self, call: &CallRef<'_>) -> Decision {
+    pub fn check(&self, call: &GateCall<'_>) -> Decision {
         let command = format!("aws {} {}", call.cli_service, call.cli_operation);
         let api = format!("{} {}", call.service, call.operation);
         if let Some(p) = self.deny.iter().find(|p| p.matches(call)) {

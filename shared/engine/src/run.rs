@@ -16,19 +16,7 @@ use crate::execute::{CallError, CallTarget, Executor};
 use crate::paginate::{PageBudget, Paginator, PagingArgs, paginate};
 use crate::params::{CallOptions, LocalFiles, build_call_with};
 
-/// What a gate is asked about.
-#[derive(Debug, Clone, Copy)]
-pub struct GateCall<'a> {
-    /// As typed: `s3api` / `delete-object`, or `s3` / `rm` for a high-level command.
-    pub cli_service: &'a str,
-    pub cli_operation: &'a str,
-    /// The API call: botocore service name and operation name.
-    pub service: &'a str,
-    pub operation: &'a str,
-    pub region: &'a str,
-    /// The call's input where it is known (it decides whether some reads reveal secrets).
-    pub params: Option<&'a Map<String, Value>>,
-}
+pub use crate::policy::GateCall;
 
 /// Admits or refuses API calls (read-only mode, deny and consent lists).
 #[async_trait]

@@ -4,18 +4,19 @@
 use std::collections::HashMap;
 
 use aws_engine::policy::{
-    CallRef, CommandPattern, Decision, PatternError, Policy, PolicyError, is_credential_issuing,
+    CommandPattern, Decision, GateCall, PatternError, Policy, PolicyError, is_credential_issuing,
     is_read_only, is_secret_read, read_only_counts, side_effect_reads, side_effect_reason,
 };
 use aws_engine::run::is_read_only_command;
 use serde_json::{Map, Value, json};
 
-fn call<'a>(cli: &'a str, cli_op: &'a str, service: &'a str, op: &'a str) -> CallRef<'a> {
-    CallRef {
+fn call<'a>(cli: &'a str, cli_op: &'a str, service: &'a str, op: &'a str) -> GateCall<'a> {
+    GateCall {
         cli_service: cli,
         cli_operation: cli_op,
         service,
         operation: op,
+        region: "us-east-1",
         params: None,
     }
 }
@@ -592,12 +593,13 @@ fn secret_reads_depend_on_the_parameters() {
     assert!(!is_secret_read("ssm", "DescribeParameters", None));
 }
 
-fn secret_call<'a>(op: &'a str, api: &'a str, p: &'a Map<String, Value>) -> CallRef<'a> {
-    CallRef {
+fn secret_call<'a>(op: &'a str, api: &'a str, p: &'a Map<String, Value>) -> GateCall<'a> {
+    GateCall {
         cli_service: "ssm",
         cli_operation: op,
         service: "ssm",
         operation: api,
+        region: "us-east-1",
         params: Some(p),
     }
 }

@@ -275,9 +275,9 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Whether this process runs in AWS Lambda itself rather than under a local emulator
-/// (`cargo lambda watch`, the tests' runtime stand-in): Lambda sets `LAMBDA_TASK_ROOT`, a
-/// reserved variable a function's configuration cannot set, and the emulators do not.
+/// Whether this process runs in AWS Lambda itself rather than under `cargo lambda watch`:
+/// Lambda sets `LAMBDA_TASK_ROOT`, a reserved variable a function's configuration cannot
+/// set, and the emulator does not (the tests' runtime stand-in sets it, as Lambda does).
 pub fn in_aws_lambda() -> bool {
     var("LAMBDA_TASK_ROOT").is_some()
 }
