@@ -94,6 +94,8 @@ fn check_region(region: &str) -> Result<(), EndpointError> {
     }
 }
 
+pub use aws_models::partition_of;
+
 /// The endpoint the environment configures for the service with id `service_id`:
 /// `AWS_ENDPOINT_URL_<SERVICE_ID>`, else `AWS_ENDPOINT_URL`, unless
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.

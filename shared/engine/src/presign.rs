@@ -20,7 +20,6 @@
 //! accept it; SigV4 is used here everywhere.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sigv4::http_request::{
@@ -28,7 +27,6 @@ use aws_sigv4::http_request::{
     SigningSettings, UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
-use regex::Regex;
 use time::OffsetDateTime;
 
 use crate::sign::SigningKeys;
@@ -248,7 +246,7 @@ fn sign_query(
 
 /// `https://...` URL of an object on AWS (no custom endpoint), as botocore addresses it.
 fn aws_object_url(region: &str, bucket: &str, key: &str) -> String {
-    let (partition, suffix) = partition_of(region);
+    let (partition, suffix) = crate::endpoints::partition_of(region);
     // botocore sends presigned URLs of the aws partition to the global endpoint unless the
     // bucket name forces path style; us-east-1 uses it for every request.
     let global = partition == "aws" && (region == "us-east-1" || is_host_label(bucket));
@@ -263,36 +261,6 @@ fn aws_object_url(region: &str, bucket: &str, key: &str) -> String {
     } else {
         format!("https://{host}/{bucket}/{key}")
     }
-}
-
-/// The partition id and DNS suffix of a Region (botocore's `partitions.json`, matched in
-/// its order; an unknown shape falls back to `aws`).
-fn partition_of(region: &str) -> (&'static str, &'static str) {
-    static PARTITIONS: OnceLock<Vec<(Regex, &'static str, &'static str)>> = OnceLock::new();
-    let table = PARTITIONS.get_or_init(|| {
-        [
-            (
-                r"^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$",
-                "aws",
-                "amazonaws.com",
-            ),
-            (r"^cn-\w+-\d+$", "aws-cn", "amazonaws.com.cn"),
-            (r"^eusc-(de)-\w+-\d+$", "aws-eusc", "amazonaws.eu"),
-            (r"^us-iso-\w+-\d+$", "aws-iso", "c2s.ic.gov"),
-            (r"^us-isob-\w+-\d+$", "aws-iso-b", "sc2s.sgov.gov"),
-            (r"^eu-isoe-\w+-\d+$", "aws-iso-e", "cloud.adc-e.uk"),
-            (r"^us-isof-\w+-\d+$", "aws-iso-f", "csp.hci.ic.gov"),
-            (r"^us-gov-\w+-\d+$", "aws-us-gov", "amazonaws.com"),
-        ]
-        .into_iter()
-        .filter_map(|(re, id, suffix)| Regex::new(re).ok().map(|r| (r, id, suffix)))
-        .collect()
-    });
-    table
-        .iter()
-        .find(|(re, _, _)| re.is_match(region))
-        .map(|(_, id, suffix)| (*id, *suffix))
-        .unwrap_or(("aws", "amazonaws.com"))
 }
 
 /// botocore's `VALID_HOST_LABEL_RE`: 1-63 letters, digits, hyphens, not starting or ending
@@ -598,8 +566,11 @@ mod tests {
             aws_object_url("us-gov-east-1", "b-1", "k"),
             "https://b-1.s3.us-gov-east-1.amazonaws.com/k"
         );
-        assert_eq!(partition_of("us-isob-east-1").0, "aws-iso-b");
-        assert_eq!(partition_of("mars-north-1").0, "aws");
+        assert_eq!(
+            crate::endpoints::partition_of("us-isob-east-1").0,
+            "aws-iso-b"
+        );
+        assert_eq!(crate::endpoints::partition_of("mars-north-1").0, "aws");
         assert_eq!("Put".parse::<PresignMethod>(), Ok(PresignMethod::Put));
         assert!("DELETE".parse::<PresignMethod>().is_err());
     }

@@ -66,20 +66,6 @@ pub struct ListRegions {
     pub live: Option<Arc<dyn RegionDirectory>>,
 }
 
-fn partition_of(id: &str) -> &'static str {
-    if id.starts_with("cn-") {
-        "aws-cn"
-    } else if id.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if id.starts_with("eusc-") {
-        "aws-eusc"
-    } else if id.contains("-iso") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
-}
-
 #[async_trait]
 impl ToolHandler for ListRegions {
     async fn call(&self, _ctx: &ToolContext, arguments: Value) -> Result<ToolOutput, ToolError> {
@@ -103,7 +89,7 @@ impl ToolHandler for ListRegions {
                                 .iter()
                                 .find(|r| r.id == id)
                                 .map(|r| r.partition.clone())
-                                .unwrap_or_else(|| partition_of(&id).to_owned());
+                                .unwrap_or_else(|| aws_models::partition_of(&id).0.to_owned());
                             (id, name, partition)
                         })
                         .collect();

@@ -12,6 +12,10 @@
 //! operations), [`ServiceDocs`] (its documentation), [`models()`] (the process-wide lazy
 //! store).
 
+mod partitions;
+
+pub use partitions::partition_of;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::ops::Range;
