@@ -263,6 +263,8 @@ class _Worker:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{rt.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": "test",
+            # Real Lambda names the deployment package's folder; code tells Lambda by it.
+            "LAMBDA_TASK_ROOT": str(Path(rt.bootstrap).parent),
         })
         self.polled = False
         self.exit_handled = False

@@ -141,7 +141,11 @@ def stack(moto_url, tmp_path_factory):
         AWS_MCP_CALLER_ROLE_MAP=json.dumps(role_map),
         AWS_MCP_CALLER_ROLE_MAP_PARAMETER="/stack/caller-role-map", AWS_MCP_STAGING_BUCKET=STAGING,
         AWS_MCP_SERVER_NAME="team-mcp", AWS_MCP_INLINE_BUDGET_SECONDS="3",
-        AWS_MCP_DOCS_LIVE="false", AWS_MCP_REQUESTS_PER_SECOND="0")
+        AWS_MCP_DOCS_LIVE="false", AWS_MCP_REQUESTS_PER_SECOND="0",
+        # Secret reads would otherwise ask for consent first (the deployed default, which this
+        # client cannot answer); the stack's own key must be refused by its protection alone,
+        # as it is for a user who consents.
+        AWS_MCP_SECRET_READ_CONSENT="false")
     runtimes = {
         "stack-knowledge": FakeRuntime("stack-knowledge", bootstrap("knowledge"),
                                        {**common, "AWS_MCP_GROUP_FUNCTIONS": json.dumps(GROUPS)}),
@@ -446,3 +450,26 @@ def test_a_role_that_may_only_read_s3_cannot_create_a_bucket(tmp_path):
         if runtime:
             runtime.stop()
         proc.stop()
+
+
+def test_allow_unauthenticated_is_ignored_in_lambda(stack):
+    """The development switch that lets `cargo lambda watch` serve unsigned requests has no
+    effect in AWS Lambda itself: an unsigned Function URL event is still refused, and the
+    function says at start-up that it ignored the setting."""
+    env = dict(stack["runtimes"]["stack-knowledge"].env)
+    env["AWS_MCP_ALLOW_UNAUTHENTICATED"] = "true"
+    runtime = FakeRuntime("unsigned-knowledge", bootstrap("knowledge"), env)
+    try:
+        unsigned = runtime.invoke(function_url_event(
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                        "clientInfo": {"name": "e2e", "version": "1"}}}, caller_arn=None))
+        assert unsigned["statusCode"] == 403, unsigned
+        signed = runtime.invoke(function_url_event(
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                        "clientInfo": {"name": "e2e", "version": "1"}}}, caller_arn=ALICE))
+        assert signed["statusCode"] == 200, signed
+        assert "AWS_MCP_ALLOW_UNAUTHENTICATED" in runtime.stderr()
+    finally:
+        runtime.stop()
