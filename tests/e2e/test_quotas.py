@@ -53,18 +53,17 @@ def post_all(requests, stagger=0.0):
 
 
 def test_the_rate_is_shared(two_servers):
-    (a, pa), (b, pb) = two_servers(AWS_MCP_REQUESTS_PER_SECOND="1", AWS_MCP_BURST="4")
-    started = time.monotonic()
+    # One request per 1,000 s refills nothing while the test runs: exactly the burst of 4 is
+    # admitted between the two servers, whatever the machine's speed.
+    (a, pa), (b, pb) = two_servers(AWS_MCP_REQUESTS_PER_SECOND="0.001", AWS_MCP_BURST="4")
     sessions = {url: open_session(url)[0] for url in (a, b)}
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
             "params": {"name": "aws___list_regions", "arguments": {}}}
     answers = [httpx.post(url, json=call, headers=session_headers(sessions[url])) for url in [a, b] * 7]
-    elapsed = time.monotonic() - started
     admitted = 2 + sum(r.status_code == 200 for r in answers)
     refused = [r for r in answers if r.status_code == 429]
     assert admitted + len(refused) == 16
-    # The burst, plus what the rate refilled while the requests were sent (within one).
-    assert 4 <= admitted <= 4 + int(elapsed) + 1, (admitted, elapsed)
+    assert admitted == 4, admitted
     assert all(r.headers.get("retry-after") for r in refused)
     logs = pa.stderr() + pb.stderr()
     assert logs.count('"Throttle":1') == len(refused), logs[-3000:]
