@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use mcp_protocol::{QuotaStore, RateDecision, RateLimit, StoreError};
 
@@ -69,6 +70,14 @@ impl DynamoQuotaStore {
         }
     }
 
+    /// An update of the account's `kind` item (`rate` or `conn`).
+    fn update_on(&self, kind: &str, account: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", Self::key(kind, account))
+    }
+
     fn key(kind: &str, account: &str) -> AttributeValue {
         AttributeValue::S(format!("quota#{kind}#{account}"))
     }
@@ -76,10 +85,7 @@ impl DynamoQuotaStore {
     /// Busy account: `tat` in `(now, now + tolerance]` moves on by one interval.
     async fn rate_busy(&self, account: &str, limit: RateLimit, now: u64) -> Updated {
         let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", Self::key("rate", account))
+            .update_on("rate", account)
             .update_expression("SET tat = tat + :step, expires_at = :ttl")
             .condition_expression("tat > :now AND tat <= :latest")
             .expression_attribute_values(":step", n(limit.interval_us))
@@ -95,10 +101,7 @@ impl DynamoQuotaStore {
     /// Idle account: a `tat` in the past (or none) restarts at now + one interval.
     async fn rate_idle(&self, account: &str, limit: RateLimit, now: u64) -> Updated {
         let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", Self::key("rate", account))
+            .update_on("rate", account)
             .update_expression("SET tat = :next, expires_at = :ttl")
             .condition_expression("attribute_not_exists(tat) OR tat <= :now")
             .expression_attribute_values(":next", n(now + limit.interval_us))
@@ -136,10 +139,7 @@ impl DynamoQuotaStore {
         now: u64,
     ) -> Updated {
         let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", Self::key("conn", account))
+            .update_on("conn", account)
             .update_expression("SET slots.#s = :until, expires_at = :ttl")
             .condition_expression("attribute_exists(slots) AND size(slots) < :limit")
             .expression_attribute_names("#s", slot)
@@ -155,10 +155,7 @@ impl DynamoQuotaStore {
 
     async fn first_slot(&self, account: &str, slot: &str, until: u64, now: u64) -> Updated {
         let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", Self::key("conn", account))
+            .update_on("conn", account)
             .update_expression("SET slots = :one, expires_at = :ttl")
             .condition_expression("attribute_not_exists(slots)")
             .expression_attribute_values(
@@ -181,10 +178,7 @@ impl DynamoQuotaStore {
                 continue;
             }
             let r = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", Self::key("conn", account))
+                .update_on("conn", account)
                 .update_expression("REMOVE slots.#s")
                 .condition_expression("slots.#s = :old")
                 .expression_attribute_names("#s", &slot)
@@ -290,10 +284,7 @@ impl QuotaStore for DynamoQuotaStore {
         lease_until_us: u64,
     ) -> Result<(), StoreError> {
         let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", Self::key("conn", account))
+            .update_on("conn", account)
             .update_expression("SET slots.#s = :until")
             .condition_expression("attribute_exists(slots.#s)")
             .expression_attribute_names("#s", slot)
@@ -309,10 +300,7 @@ impl QuotaStore for DynamoQuotaStore {
 
     async fn release_connection(&self, account: &str, slot: &str) -> Result<(), StoreError> {
         let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", Self::key("conn", account))
+            .update_on("conn", account)
             .update_expression("REMOVE slots.#s")
             .condition_expression("attribute_exists(slots)")
             .expression_attribute_names("#s", slot)
