@@ -58,6 +58,17 @@ impl RateLimit {
             Ok(start + self.interval_us)
         }
     }
+
+    /// Takes a token against the stored arrival time `tat`, moving it on when admitted.
+    pub fn take(&self, tat: &mut Option<u64>, now: u64) -> RateDecision {
+        match self.step(*tat, now) {
+            Ok(next) => {
+                *tat = Some(next);
+                RateDecision::Admitted
+            }
+            Err(wait) => RateDecision::refused_for(wait),
+        }
+    }
 }
 
 /// The answer to one request for a rate token.
@@ -131,7 +142,7 @@ pub trait QuotaStore: Send + Sync {
 /// Quotas in process memory: exact within one process.
 #[derive(Debug, Default)]
 pub struct MemoryQuotaStore {
-    rates: Mutex<HashMap<String, u64>>,
+    rates: Mutex<HashMap<String, Option<u64>>>,
     slots: Mutex<HashMap<String, Slots>>,
 }
 
@@ -148,14 +159,7 @@ impl QuotaStore for MemoryQuotaStore {
         now_us: u64,
     ) -> Result<RateDecision, StoreError> {
         let mut rates = self.rates.lock().map_err(poisoned)?;
-        let tat = rates.get(account).copied();
-        Ok(match limit.step(tat, now_us) {
-            Ok(next) => {
-                rates.insert(account.to_owned(), next);
-                RateDecision::Admitted
-            }
-            Err(wait) => RateDecision::refused_for(wait),
-        })
+        Ok(limit.take(rates.entry(account.to_owned()).or_default(), now_us))
     }
 
     async fn acquire_connection(

@@ -98,13 +98,7 @@ impl QuotaStore for DirQuotaStore {
         now_us: u64,
     ) -> Result<RateDecision, StoreError> {
         self.update("rate", account, move |a: &mut Arrival| {
-            match limit.step(a.tat, now_us) {
-                Ok(next) => {
-                    a.tat = Some(next);
-                    RateDecision::Admitted
-                }
-                Err(wait) => RateDecision::refused_for(wait),
-            }
+            limit.take(&mut a.tat, now_us)
         })
         .await
     }
