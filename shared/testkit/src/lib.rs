@@ -4,6 +4,11 @@
 //! `.venv-tools` and puts on `PATH`) on a free loopback port and stops it when dropped. Where
 //! moto is not installed the tests that need it are skipped with a printed reason, except
 //! under CI (`CI` set), where a missing emulator is a failure rather than a silent pass.
+//!
+//! [`module_graph::assert_no_cycles`] fails a crate's test when its top-level modules import
+//! each other in a circle.
+
+pub mod module_graph;
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
