@@ -186,45 +186,6 @@ mod tests {
     }
 
     #[test]
-    fn a_guarded_executor_takes_no_endpoint_from_the_command() {
-        use crate::execute::{
-            Executor, HttpRequest, HttpResponse, HttpSender, StaticCredentials, TransportError,
-        };
-        use crate::sign::SigningKeys;
-        use std::sync::Arc;
-        struct NoNetwork;
-        #[async_trait::async_trait]
-        impl HttpSender for NoNetwork {
-            async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
-                Err(TransportError::new(
-                    crate::execute::TransportPhase::Connect,
-                    "no network in unit tests",
-                ))
-            }
-        }
-        let keys = SigningKeys {
-            access_key: "AKID".into(),
-            secret_key: "secret".into(),
-            session_token: None,
-        };
-        let local = Executor::new(
-            Arc::new(NoNetwork),
-            Arc::new(StaticCredentials(keys)),
-            Arc::new(|_: &str| None),
-        );
-        let runtime_api = Some("http://127.0.0.1:9001");
-        local
-            .check_endpoint_override(runtime_api)
-            .expect("local servers take one");
-        let deployed = local.with_protected(Arc::new(ProtectedResources::default()));
-        let err = deployed
-            .check_endpoint_override(runtime_api)
-            .expect_err("refused");
-        assert!(err.to_string().contains("deployed server"), "{err}");
-        deployed.check_endpoint_override(None).expect("no override");
-    }
-
-    #[test]
     fn an_empty_list_refuses_nothing() {
         let g = ProtectedResources::new(vec![]);
         assert!(g.is_empty());
