@@ -476,7 +476,7 @@ fn arity(service: &str, operation: &str, target: &ArgTarget) -> Result<Arity, Co
         .and_then(|m| model.shape(&m.shape));
     Ok(match shape {
         Some(s) if s.kind == "boolean" => Arity::Flag,
-        Some(s) if crate::params::is_boolean_value_structure(&model, s) => Arity::FlagOrOne,
+        Some(s) if crate::arg_kinds::is_boolean_value_structure(&model, s) => Arity::FlagOrOne,
         Some(s) if s.kind == "list" => Arity::Many,
         _ => Arity::One,
     })
@@ -519,7 +519,7 @@ fn parse_args(
                     .iter()
                     .filter(|(_, t)| match t {
                         ArgTarget::Member(_) => true,
-                        ArgTarget::Custom(kind) => crate::customs::translates(kind),
+                        ArgTarget::Custom(kind) => crate::arg_kinds::translates(kind),
                         _ => false,
                     })
                     .map(|(a, _)| a.as_str())
@@ -697,7 +697,7 @@ fn check_required(
     // Members a customisation can fill (e.g. --count for MinCount) are not required when
     // the CLI says so; for customisations not translated, any given member will do.
     let customised = op.args.values().any(|t| matches!(t, ArgTarget::Custom(_)));
-    let unrequired = crate::customs::unrequired(service, operation);
+    let unrequired = crate::arg_kinds::unrequired(service, operation);
     let missing: Vec<String> = input
         .required
         .iter()

@@ -17,43 +17,11 @@ use aws_models::ServiceModel;
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
+use crate::arg_kinds::translates;
+use crate::arg_values::{CallOptions, blob_value, param_error, py_float, py_int, read_local};
 use crate::cli_table::{ArgTarget, cli_table};
 use crate::command::{CommandError, ParsedArg, ParsedCommand};
-use crate::params::{CallOptions, blob_value, param_error, py_float, py_int, read_local};
 use crate::python::truthy;
-
-/// The customisation kinds (the CLI's argument classes) this module translates.
-const TRANSLATED: [&str; 24] = [
-    "ZipFileArgument",
-    "ProtocolArgument",
-    "PortArgument",
-    "CidrArgument",
-    "SourceGroupArgument",
-    "GroupOwnerArgument",
-    "CountArgument",
-    "AssociatePublicIpAddressArgument",
-    "NoAssociatePublicIpAddressArgument",
-    "SecondaryPrivateIpAddressesArgument",
-    "SecondaryPrivateIpAddressCountArgument",
-    "PutMetricArgument",
-    "PathsArgument",
-    "OriginDomainName",
-    "CreateDefaultRootObject",
-    "AddressesArgument",
-    "BodyArgument",
-    "_NestedBlobArgumentParamOverwrite",
-    "ClusterStatesArgument",
-    "ActiveStateArgument",
-    "TerminatedStateArgument",
-    "FailedStateArgument",
-    "CreatedAfter",
-    "CreatedBefore",
-];
-
-/// Whether arguments of this customisation kind are translated (others are refused).
-pub fn translates(kind: &str) -> bool {
-    TRANSLATED.contains(&kind)
-}
 
 /// The order in which the CLI's argument tables list the custom arguments: the CLI applies
 /// them in that order, which decides who wins when two touch the same parameter
@@ -93,33 +61,6 @@ const TABLE_ORDER: [&str; 33] = [
     "created-before",
     "created-after",
 ];
-
-/// Input members the CLI stops requiring for an operation because a customisation can fill
-/// them (or, for `run-instances`, fills them by default). `None` when this module does not
-/// know the operation.
-pub fn unrequired(service: &str, operation: &str) -> Option<&'static [&'static str]> {
-    Some(match (service, operation) {
-        ("lambda", "CreateFunction") => &["Code"],
-        ("lambda", "PublishLayerVersion") => &["Content"],
-        ("ec2", "RunInstances") => &["MinCount", "MaxCount"],
-        (
-            "ec2",
-            "AuthorizeSecurityGroupIngress"
-            | "AuthorizeSecurityGroupEgress"
-            | "RevokeSecurityGroupIngress"
-            | "RevokeSecurityGroupEgress",
-        ) => &[],
-        ("cloudwatch", "PutMetricData") => &["MetricData"],
-        ("cloudfront", "CreateInvalidation") => &["InvalidationBatch"],
-        ("cloudfront", "CreateDistribution") => &["DistributionConfig"],
-        ("ses", "SendEmail") => &["Destination", "Message"],
-        ("rekognition", "CompareFaces") => &["SourceImage", "TargetImage"],
-        ("rekognition", _) => &["Image"],
-        ("quicksight", "StartAssetBundleImportJob") => &["AssetBundleImportSource"],
-        ("emr", "ListClusters") => &[],
-        _ => return None,
-    })
-}
 
 fn fail(message: impl Into<String>) -> CommandError {
     CommandError::Syntax(message.into())
@@ -1087,69 +1028,6 @@ fn move_into_network_interface(params: &mut Map<String, Value>) -> Result<(), Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::parse_command;
-    use crate::params::{LocalFiles, build_call_with};
-
-    fn fixtures() -> CallOptions {
-        CallOptions {
-            local_files: LocalFiles::Within(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/files"),
-            ),
-        }
-    }
-
-    fn build(line: &str) -> Result<Map<String, Value>, String> {
-        let c = parse_command(line).map_err(|e| e.to_string())?;
-        build_call_with(&c, &fixtures())
-            .map(|call| call.params)
-            .map_err(|e| e.to_string())
-    }
-
-    fn refused(line: &str) -> String {
-        build(line).expect_err(line)
-    }
-
-    #[test]
-    fn zip_file_must_be_a_zip_read_with_fileb() {
-        let ok = build(
-            "aws lambda publish-layer-version --layer-name l --zip-file fileb://function.zip",
-        )
-        .expect("builds");
-        let zip = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/files/function.zip"),
-        )
-        .expect("fixture");
-        assert_eq!(ok["Content"]["ZipFile"], blob_value(&zip));
-        for line in [
-            "aws lambda publish-layer-version --layer-name l --zip-file function.zip",
-            "aws lambda publish-layer-version --layer-name l --zip-file file://function.zip",
-            "aws lambda publish-layer-version --layer-name l --zip-file fileb://image.png",
-            "aws lambda update-function-code --function-name f --zip-file fileb://not-a-zip.bin",
-        ] {
-            assert!(
-                refused(line).contains("must be a zip file with the fileb:// prefix"),
-                "{line}"
-            );
-        }
-        let outside = refused(
-            "aws lambda publish-layer-version --layer-name l --zip-file fileb://../param_oracle.json.gz",
-        );
-        assert!(
-            outside.contains("outside the working directory"),
-            "{outside}"
-        );
-        let staged = CallOptions {
-            local_files: LocalFiles::Refused("stage files through S3".into()),
-        };
-        let c = parse_command(
-            "aws lambda create-function --function-name f --role r --zip-file fileb://function.zip",
-        )
-        .expect("parses");
-        let err = build_call_with(&c, &staged)
-            .expect_err("refused")
-            .to_string();
-        assert!(err.contains("stage files through S3"), "{err}");
-    }
 
     #[test]
     fn zip_detection_follows_the_archive_structure() {
@@ -1167,78 +1045,6 @@ mod tests {
     }
 
     #[test]
-    fn security_group_options_build_one_permission() {
-        let p = build(
-            "aws ec2 authorize-security-group-ingress --group-id sg-1 --protocol all --port 0-65535 --source-group web --group-owner 1234",
-        )
-        .expect("builds");
-        assert_eq!(
-            p["IpPermissions"],
-            json!([{"IpProtocol": "-1", "FromPort": 0, "ToPort": 65535,
-                    "UserIdGroupPairs": [{"GroupName": "web", "UserId": "1234"}]}])
-        );
-        assert!(
-            refused("aws ec2 authorize-security-group-ingress --group-id sg-1 --protocol 256")
-                .contains("protocol parameter")
-        );
-        assert!(
-            refused("aws ec2 authorize-security-group-ingress --group-id sg-1 --port 5-")
-                .contains("port parameter")
-        );
-        assert!(
-            refused("aws ec2 authorize-security-group-ingress --group-id sg-1 --cidr")
-                .contains("expected one argument")
-        );
-        assert!(
-            refused("aws ec2 revoke-security-group-egress --group-id sg-1 --ip-permissions IpProtocol=tcp --source-group sg-2")
-                .contains("--source-group option is not compatible")
-        );
-    }
-
-    #[test]
-    fn run_instances_options_and_rewrites() {
-        let p = build("aws ec2 run-instances --image-id ami-1 --count 2:4 --secondary-private-ip-addresses 10.0.0.5 --subnet-id s-1")
-            .expect("builds");
-        assert_eq!(
-            (p["MinCount"].clone(), p["MaxCount"].clone()),
-            (json!(2), json!(4))
-        );
-        assert_eq!(
-            p["NetworkInterfaces"],
-            json!([{"DeviceIndex": 0, "SubnetId": "s-1",
-                    "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.5", "Primary": false}]}])
-        );
-        assert!(!p.contains_key("SubnetId"));
-        assert!(
-            refused("aws ec2 run-instances --image-id ami-1 --count 1:x")
-                .contains("count parameter")
-        );
-        assert!(
-            refused("aws ec2 run-instances --image-id ami-1 --associate-public-ip-address true")
-                .contains("Unknown options: true")
-        );
-    }
-
-    #[test]
-    fn put_metric_data_options_fill_the_first_datum() {
-        let p = build(
-            "aws cloudwatch put-metric-data --namespace N --metric-name M --value 0.5 --statistic-values Sum=2,Maximum=1.5 --dimensions 'A=\"x,y\",B=z'",
-        )
-        .expect("builds");
-        assert_eq!(
-            p["MetricData"],
-            json!([{"MetricName": "M", "Value": 0.5,
-                    "Dimensions": [{"Name": "A", "Value": "x,y"}, {"Name": "B", "Value": "z"}],
-                    "StatisticValues": {"Sum": 2.0, "Maximum": 1.5}}])
-        );
-        assert!(refused("aws cloudwatch put-metric-data --namespace N --metric-name M --value 1 --dimensions A").contains("not enough values"));
-        assert!(
-            refused("aws cloudwatch put-metric-data --namespace N --metric-name M --value x")
-                .contains("--value")
-        );
-    }
-
-    #[test]
     fn split_on_commas_matches_the_cli() {
         let s = |v: &str| split_on_commas(v).expect(v);
         assert_eq!(s("a=1,b=2"), ["a=1", "b=2"]);
@@ -1247,48 +1053,5 @@ mod tests {
         assert_eq!(s("a='x',b"), ["a=x", "b"]);
         assert_eq!(s("a=[1,2],b=3"), ["a=1,2", "b=3"]);
         assert!(split_on_commas(r#"a="1,2"#).is_err());
-    }
-
-    #[test]
-    fn cloudfront_references_are_unique_and_shaped_like_the_cli() {
-        let p = build("aws cloudfront create-invalidation --distribution-id E1 --paths /a /b")
-            .expect("builds");
-        let reference = p["InvalidationBatch"]["CallerReference"]
-            .as_str()
-            .expect("ref");
-        let parts: Vec<&str> = reference.split('-').collect();
-        assert_eq!(parts[0], "cli");
-        assert!(parts[1].parse::<u64>().is_ok_and(|t| t > 1_700_000_000));
-        assert!(
-            parts[2]
-                .parse::<u64>()
-                .is_ok_and(|r| (1..=1_000_000).contains(&r))
-        );
-        assert_eq!(
-            p["InvalidationBatch"]["Paths"],
-            json!({"Quantity": 2, "Items": ["/a", "/b"]})
-        );
-        assert!(
-            refused("aws cloudfront create-invalidation --distribution-id E1 --paths")
-                .contains("expected at least one")
-        );
-    }
-
-    #[test]
-    fn ses_emr_and_nested_blobs() {
-        let p = build("aws ses send-email --from a@x --to b@x --text hi").expect("builds");
-        assert_eq!(
-            p["Message"],
-            json!({"Subject": {}, "Body": {"Text": {"Data": "hi"}}})
-        );
-        let p =
-            build("aws rekognition detect-labels --image-bytes fileb://image.png").expect("builds");
-        assert!(p["Image"]["Bytes"]["__bytes_base64__"].is_string());
-        assert!(
-            refused("aws emr list-clusters --failed --terminated")
-                .contains("only one of the cluster state filters")
-        );
-        // Required members a customisation stands for are required no more; others still are.
-        assert!(build("aws ses send-email --to b@x").is_err());
     }
 }

@@ -20,6 +20,8 @@
 //! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does; [`wait`] runs the
 //! CLI's `wait` commands from the waiter models.
 
+mod arg_kinds;
+mod arg_values;
 pub mod cli_table;
 pub mod command;
 pub mod customs;
