@@ -10,11 +10,13 @@ use std::path::PathBuf;
 use aws_models::models;
 use serde_json::{Map, Value, json};
 
+use crate::call::{CallGate, CommandOutcome, RunError, RunSettings};
 use crate::command::shell_words;
 use crate::execute::{CallTarget, Executor};
 use crate::params::LocalFiles;
 use crate::params::MAX_LOCAL_FILE_BYTES;
-use crate::run::{CallGate, CommandOutcome, GateCall, RunError, RunSettings, Runner};
+use crate::policy::GateCall;
+use crate::runner::Runner;
 
 /// What to use instead of a high-level command this server does not run.
 fn instead(service: &str, command: &str) -> String {
@@ -565,7 +567,7 @@ async fn cp(ctx: &Ctx<'_>, parsed: &Words, files: &LocalFiles) -> Result<String,
             } else {
                 dst.clone()
             };
-            let path = crate::run::confined_path(&root, &target)?;
+            let path = crate::call::confined_path(&root, &target)?;
             let answer = ctx
                 .call("GetObject", json!({"Bucket": from.bucket, "Key": from.key}))
                 .await?;

@@ -22,6 +22,7 @@
 
 mod arg_kinds;
 mod arg_values;
+mod call;
 pub mod cli_table;
 pub mod command;
 pub mod customs;
@@ -38,6 +39,7 @@ mod python;
 pub mod query;
 pub mod response;
 pub mod run;
+mod runner;
 pub mod serialize;
 pub mod shorthand;
 pub mod sign;
@@ -46,9 +48,11 @@ pub mod text;
 pub mod validate;
 pub mod wait;
 
+pub use call::{CallGate, CommandOutcome, OpenGate, RunError, RunSettings};
 pub use cli_table::{ArgTarget, CliTable, cli_table};
 pub use command::{CommandError, ParsedCommand, parse_command};
 pub use names::xform_name;
 pub use params::{ApiCall, CallOptions, LocalFiles, build_call, build_call_with};
+pub use policy::GateCall;
 pub use policy::{CommandPattern, Decision, Policy, PolicyError, is_read_only};
-pub use run::{CallGate, CommandOutcome, GateCall, OpenGate, RunError, RunSettings, Runner};
+pub use runner::Runner;

@@ -14,10 +14,10 @@ use aws_models::models;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::call::RunError;
 use crate::execute::{CallError, CallTarget, Executor};
 use crate::params::MAX_LOCAL_FILE_BYTES;
 use crate::presign::{PresignMethod, PresignRequest};
-use crate::run::RunError;
 
 /// Most bytes staged for one command.
 pub const MAX_STAGED_TOTAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;

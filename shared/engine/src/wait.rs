@@ -28,16 +28,17 @@ use std::time::{Duration, Instant};
 use aws_models::{ServiceModel, models};
 use serde_json::{Map, Value};
 
+use crate::call::{
+    CallGate, CallNames, CommandOutcome, FailureKind, RunError, RunSettings, region_in_arns,
+};
 use crate::cli_table::cli_table;
 use crate::command::{parse_command, shell_words};
 use crate::execute::{CallError, CallTarget};
 use crate::names::xform_name;
 use crate::params::{CallOptions, build_call_with};
+use crate::policy::GateCall;
 use crate::response::ServiceError;
-use crate::run::{
-    CallGate, CallNames, CommandOutcome, FailureKind, GateCall, RunError, RunSettings, Runner,
-    region_in_arns,
-};
+use crate::runner::Runner;
 
 /// A waiter model that cannot be used (missing fields, a bad JMESPath expression).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1243,7 +1244,7 @@ mod tests {
             &runner,
             "aws dynamodb wait table-exists --table-name t",
             &settings,
-            &crate::run::OpenGate,
+            &crate::call::OpenGate,
             &progress,
         );
         send(&future);

@@ -1,0 +1,7 @@
+//! The engine's top-level modules import each other without a circle: each concern sits in
+//! one place and the modules stack in one order.
+
+#[test]
+fn top_level_modules_import_without_cycles() {
+    aws_mcp_testkit::module_graph::assert_no_cycles(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+}
