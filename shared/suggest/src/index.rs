@@ -7,11 +7,19 @@ use std::collections::HashMap;
 use aws_engine::cli_table::ArgTarget;
 use aws_models::{for_each_api_doc, models};
 
-use crate::SuggestError;
 use crate::text::{first_sentences, stem, terms, words};
 use crate::vocab::{
     AMBIGUOUS_NAMES, HIGH_LEVEL, HighLevel, POPULAR, RESOURCE_WORDS, SERVICE_NAMES,
 };
+
+/// Why the index cannot be built.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SuggestError {
+    #[error("the bundled service models could not be read: {0}")]
+    Models(String),
+    #[error("the bundled AWS CLI command table could not be read: {0}")]
+    CliTable(String),
+}
 
 /// Longest service phrase looked for in a request, in words.
 pub const MAX_PHRASE_WORDS: usize = 4;
@@ -499,16 +507,23 @@ fn filler_count(name_terms: &[u32], b: &Builder) -> u8 {
         .count() as u8
 }
 
+/// One index per test process, built on first use: building takes a moment, and the tests
+/// of `index` and `rank` only read it.
+#[cfg(test)]
+pub(crate) fn built_for_tests() -> &'static Index {
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| Index::build().expect("index"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::plural_bits;
-    use crate::Suggester;
+    use super::{built_for_tests, plural_bits};
 
     #[test]
     fn plural_flags_pack_into_bits() {
         assert_eq!(plural_bits(&[true, false, true]), 0b101);
         assert_eq!(plural_bits(&[]), 0);
-        let ix = Suggester::global().expect("index").index();
+        let ix = built_for_tests();
         let e = ix
             .entries
             .iter()
@@ -520,7 +535,7 @@ mod tests {
 
     #[test]
     fn every_cli_operation_and_the_high_level_commands_are_indexed() {
-        let ix = Suggester::global().expect("index").index();
+        let ix = built_for_tests();
         let table = aws_engine::cli_table().expect("table");
         let api: usize = table
             .services

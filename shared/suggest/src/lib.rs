@@ -16,15 +16,7 @@ pub mod vocab;
 
 use std::sync::OnceLock;
 
-pub use index::Index;
-
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum SuggestError {
-    #[error("the bundled service models could not be read: {0}")]
-    Models(String),
-    #[error("the bundled AWS CLI command table could not be read: {0}")]
-    CliTable(String),
-}
+pub use index::{Index, SuggestError};
 
 /// One suggested command.
 #[derive(Debug, Clone, PartialEq)]

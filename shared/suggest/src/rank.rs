@@ -422,10 +422,9 @@ fn confidences(scores: &[f32]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Suggester;
 
     fn index() -> &'static Index {
-        Suggester::global().expect("index").index()
+        crate::index::built_for_tests()
     }
 
     fn service(index: &Index, cli: &str) -> u32 {
