@@ -13,7 +13,7 @@ use mcp_telemetry::Outcome;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::ApiContext;
+use crate::context::ApiContext;
 use crate::tasks::{Answer, CallInfo, Progress};
 
 /// Longest accepted command line.

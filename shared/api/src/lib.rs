@@ -3,12 +3,13 @@
 //!
 //! The tools are thin: commands run through [`aws_engine::Runner`] (parse, validate, policy
 //! gate, sign, send, paginate, shape), every API call, scripts' included, passing the same
-//! [`CallGate`]. Long work becomes a task ([`tasks::TaskRunner`]). The Lambda functions and
+//! [`aws_engine::CallGate`]. Long work becomes a task ([`tasks::TaskRunner`]). The Lambda functions and
 //! the local server build the same groups.
 
 pub mod actor;
 pub mod audit_redact;
 pub mod call_aws;
+mod context;
 pub mod gate;
 pub mod presign;
 pub mod run_script;
@@ -17,70 +18,13 @@ pub mod tasks;
 
 use std::sync::Arc;
 
-use aws_engine::{CallGate, Runner, paginate::PageBudget};
-use mcp_protocol::{CallerIdentity, IdentityKind, Tool, ToolContext, ToolError, ToolGroup};
-use script_sandbox::Sandbox;
+use mcp_protocol::{CallerIdentity, IdentityKind, Tool, ToolGroup};
 
-use crate::tasks::{Answer, TaskJob, TaskRunner};
+pub use crate::context::{ApiConfig, ApiContext};
+use crate::tasks::{Answer, TaskJob};
 
-/// Settings shared by the API tools.
-#[derive(Debug, Clone)]
-pub struct ApiConfig {
-    /// Pages, bytes and time one command may use.
-    pub budget: PageBudget,
-    /// Commands of one batch.
-    pub max_batch: usize,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        Self {
-            budget: PageBudget::default(),
-            max_batch: 20,
-        }
-    }
-}
-
-/// What the AWS tools share.
-#[derive(Clone)]
-pub struct ApiContext {
-    pub runner: Arc<Runner>,
-    pub gate: Arc<gate::PolicyGate>,
-    pub config: ApiConfig,
-    pub tasks: TaskRunner,
-    /// `None` where scripts cannot run (no worker binary).
-    pub sandbox: Option<Arc<Sandbox>>,
-    /// The bucket for staged files (uploads through URLs with no bucket named).
-    pub staging: Option<aws_engine::staging::Staging>,
-    /// Metrics and audit for the AWS calls scripts make (each counted like a call_aws call).
-    pub telemetry: Option<mcp_telemetry::Telemetry>,
-    /// Whose credentials sign the calls made for a caller.
-    pub acting: actor::Acting,
-}
-
+// Running a job is dispatch to the tools, so it stays here, above them.
 impl ApiContext {
-    /// The gate for one tool call: the policy, asking the caller's client for consent
-    /// where it can be asked.
-    pub fn gate_for(&self, ctx: &ToolContext) -> Arc<dyn CallGate> {
-        match &ctx.peer {
-            Some(peer) if peer.can_elicit() => Arc::new(
-                self.gate
-                    .with_consent(Arc::new(gate::PeerConsent(peer.clone()))),
-            ),
-            _ => self.gate.clone(),
-        }
-    }
-
-    /// This context with commands signed for `caller` (its mapped role in a deployed
-    /// server); refuses a caller that may not make AWS calls here.
-    pub async fn for_caller(&self, caller: &CallerIdentity) -> Result<ApiContext, ToolError> {
-        let runner = self.acting.runner_for(&self.runner, caller).await?;
-        Ok(ApiContext {
-            runner,
-            ..self.clone()
-        })
-    }
-
     /// Runs a job handed over by another invocation, storing its answer in its task.
     pub async fn run_job(&self, job: TaskJob) {
         let caller = CallerIdentity {

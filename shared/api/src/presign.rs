@@ -13,7 +13,7 @@ use mcp_protocol::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::ApiContext;
+use crate::context::ApiContext;
 
 pub fn descriptor() -> ToolDescriptor {
     ToolDescriptor {

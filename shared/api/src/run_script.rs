@@ -17,7 +17,7 @@ use script_sandbox::{AwsHost, HostCallError, Limits, PYTHON_SUBSET_DOC, Sandbox,
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::ApiContext;
+use crate::context::ApiContext;
 use crate::tasks::{Answer, CallInfo, Progress};
 
 /// Largest script accepted.
