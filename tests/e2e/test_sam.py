@@ -86,12 +86,11 @@ def test_function_zip_within_lambda_limit(function, record_property):
 def test_function_zip_meets_size_goal(function):
     size = zipped_size(bootstrap(function))
     if size > ZIP_GOAL:
-        # A goal, not yet met (about 25-27 MB zipped on 2026-12-03): reported, not failed.
+        # A goal: presign and tasks meet it, api and knowledge (23-25 MB zipped on 2026-12-03,
+        # docs/benchmarks.md) not yet; reported, not failed.
         pytest.xfail(f"{function}: {size / MB:.1f} MB zipped, goal {ZIP_GOAL / MB:.0f} MB")
 
 
-@pytest.mark.skipif(os.environ.get("AWS_MCP_SAM_BUILD") != "1",
-                    reason="set AWS_MCP_SAM_BUILD=1 (after cargo lambda build --release)")
 def test_sam_build_reuses_the_release_build(tmp_path):
     """`sam build` runs `cargo lambda build --release --bin <fn>` in the workspace with the
     workspace target directory. tests/run.sh builds every function in one `cargo lambda build

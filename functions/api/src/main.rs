@@ -1,8 +1,6 @@
 //! Lambda function for the API execution tool group (call_aws, suggest_aws_commands,
 //! run_script); it also runs long calls handed over as tasks.
 
-use mcp_server::GroupName;
-
 #[global_allocator]
 static ALLOC: script_sandbox::WorkerAllocator = script_sandbox::WorkerAllocator;
 
@@ -12,7 +10,7 @@ fn main() -> Result<(), lambda_http::Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(mcp_server::lambda::run(GroupName::Api))
+        .block_on(mcp_server::lambda::run(&mcp_server::groups::Api))
 }
 
 /// The Python interpreter calls the C library's `hypot`; glibc 2.35 gave it a new symbol

@@ -456,7 +456,7 @@ impl Models {
         {
             return Ok(m.clone());
         }
-        let raw = self.pack_member(service_name, false)?;
+        let raw = self.pack_member(service_name, PACK, |e| (e.offset, e.length))?;
         let json = String::from_utf8(raw)
             .map_err(|e| ModelError::Corrupt(format!("{service_name}: {e}")))?;
         let model = Arc::new(ServiceModel::decode(service_name, json)?);
@@ -469,23 +469,27 @@ impl Models {
     /// The documentation of a service's operations and shapes, decoded afresh on each call
     /// (help pages and reference pages are rare; keeping it would double a model's memory).
     pub fn docs(&self, service_name: &str) -> Result<ServiceDocs, ModelError> {
-        let raw = self.pack_member(service_name, true)?;
+        let raw = self.pack_member(service_name, DOCS_PACK, |e| (e.docs_offset, e.docs_length))?;
         let file: DocsFile = serde_json::from_slice(&raw)
             .map_err(|e| ModelError::Corrupt(format!("{service_name} documentation: {e}")))?;
         Ok(ServiceDocs::from(file))
     }
 
     /// A service's uncompressed member of the model pack or of the documentation pack.
-    fn pack_member(&self, service_name: &str, docs: bool) -> Result<Vec<u8>, ModelError> {
+    ///
+    /// Each pack is named only by its caller, so a program that never reads documentation
+    /// links no documentation pack (8 MB of a Lambda function's zip).
+    fn pack_member(
+        &self,
+        service_name: &str,
+        pack: &'static [u8],
+        place: fn(&ServiceEntry) -> (usize, usize),
+    ) -> Result<Vec<u8>, ModelError> {
         let entry = self
             .index()?
             .service(service_name)
             .ok_or_else(|| ModelError::UnknownService(service_name.to_owned()))?;
-        let (pack, offset, length) = if docs {
-            (DOCS_PACK, entry.docs_offset, entry.docs_length)
-        } else {
-            (PACK, entry.offset, entry.length)
-        };
+        let (offset, length) = place(entry);
         let member = pack
             .get(offset..offset + length)
             .ok_or_else(|| ModelError::Corrupt(format!("{service_name}: outside the pack")))?;

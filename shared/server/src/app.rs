@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use knowledge_tools::{KnowledgeGroup, RegionDirectory, SkillContent, SkillLibrary, SsmDirectory};
 use mcp_protocol::{
     HttpOptions, McpServer, MemoryQuotaStore, MemorySessionStore, OriginPolicy, QuotaStore, Quotas,
     ServerConfig, SessionStore, StoreError, ToolRegistry,
@@ -14,6 +13,7 @@ use mcp_state::{
 use mcp_telemetry::{FileSink, LineSink, StderrSink, Telemetry, TelemetryConfig};
 
 use crate::aws::SharedSdkConfig;
+use crate::groups::{GroupParts, ServedGroup, TaskJobs};
 use crate::identity::LocalIdentity;
 use crate::internal::InternalKey;
 use crate::settings::{ActAs, GroupName, Mode, Settings, SettingsError};
@@ -27,6 +27,8 @@ pub enum StartupError {
     Settings(#[from] SettingsError),
     #[error("cannot open the session store: {0}")]
     Store(#[from] StoreError),
+    #[error("this program does not serve the {} group", .0.as_str())]
+    NotServed(GroupName),
     #[error("cannot start the API tools: {0}")]
     Api(String),
     #[error("cannot open the audit log {path}: {source}")]
@@ -41,8 +43,10 @@ pub struct App {
     /// Seals and opens the events the stack's functions send each other.
     pub internal: Arc<InternalKey>,
     pub server: Arc<McpServer>,
-    /// The AWS tools' shared context (runs task jobs handed over in Lambda).
+    /// The AWS tools' shared context.
     pub api: Option<api_tools::ApiContext>,
+    /// Runs task jobs handed over in Lambda (where this program serves the api group).
+    pub jobs: Option<Arc<dyn TaskJobs>>,
     pub local_identity: Arc<LocalIdentity>,
     pub settings: Settings,
     pub mode: Mode,
@@ -50,7 +54,13 @@ pub struct App {
 }
 
 impl App {
-    pub async fn build(settings: Settings, mode: Mode) -> Result<Self, StartupError> {
+    /// Builds the server for `settings.groups`, each of which must be among `served` (the
+    /// groups this program carries).
+    pub async fn build(
+        settings: Settings,
+        mode: Mode,
+        served: &[&dyn ServedGroup],
+    ) -> Result<Self, StartupError> {
         let sdk = SharedSdkConfig::default();
         let telemetry = build_telemetry(&settings)?;
         let sessions = build_session_store(&settings, mode, &sdk).await?;
@@ -61,62 +71,33 @@ impl App {
             lambda_region(&settings),
         ));
 
-        let mut registry = ToolRegistry::new();
-        let mut api: Option<api_tools::ApiContext> = None;
-        // Served as MCP resources and prompts when this server serves the knowledge group.
-        let mut skill_content: Option<Arc<SkillContent>> = None;
-        for group in &settings.groups {
-            match group {
-                GroupName::Knowledge => {
-                    let mut skills = SkillLibrary::bundled();
-                    if let Some(dir) = &settings.skills_dir {
-                        skills = skills.with_folder(dir);
-                    }
-                    if let Some(uri) = &settings.skills_s3_uri {
-                        skills = with_s3_skills(skills, &sdk, uri).await;
-                    }
-                    for problem in &skills.problems {
-                        tracing::warn!(%problem, "skill not loaded");
-                    }
-                    let live: Option<Arc<dyn RegionDirectory>> = if settings.live_region_data {
-                        Some(Arc::new(SsmDirectory::new(aws_sdk_ssm::Client::new(
-                            &sdk.get().await,
-                        ))))
-                    } else {
-                        None
-                    };
-                    let skills = Arc::new(skills);
-                    skill_content = Some(Arc::new(SkillContent {
-                        library: skills.clone(),
-                    }));
-                    registry = registry.with_group(&KnowledgeGroup::new(
-                        skills,
-                        live,
-                        settings.docs.clone(),
-                    ));
-                }
-                GroupName::Api => {
-                    let ctx =
-                        api_context(&mut api, &settings, mode, &sdk, &own, &internal, &telemetry)
-                            .await?;
-                    registry = registry.with_group(&api_tools::ApiGroup { ctx });
-                }
-                GroupName::Presign => {
-                    let ctx =
-                        api_context(&mut api, &settings, mode, &sdk, &own, &internal, &telemetry)
-                            .await?;
-                    registry = registry.with_group(&api_tools::PresignGroup { ctx });
-                }
-                GroupName::Tasks => {
-                    let ctx =
-                        api_context(&mut api, &settings, mode, &sdk, &own, &internal, &telemetry)
-                            .await?;
-                    registry = registry.with_group(&api_tools::TasksGroup {
-                        store: ctx.tasks.store.clone(),
-                    });
-                }
-            }
+        let mut parts = GroupParts {
+            settings: &settings,
+            mode,
+            sdk: &sdk,
+            own: &own,
+            internal: &internal,
+            telemetry: &telemetry,
+            registry: ToolRegistry::new(),
+            api: None,
+            task_store: None,
+            jobs: None,
+            skill_content: None,
+        };
+        for name in &settings.groups {
+            let group = served
+                .iter()
+                .find(|g| g.name() == *name)
+                .ok_or(StartupError::NotServed(*name))?;
+            group.add_to(&mut parts).await?;
         }
+        let GroupParts {
+            mut registry,
+            api,
+            jobs,
+            skill_content,
+            ..
+        } = parts;
 
         registry = with_forwarded_groups(registry, &settings, &own, &internal);
 
@@ -157,33 +138,12 @@ impl App {
             internal,
             server,
             api,
+            jobs,
             local_identity: Arc::new(LocalIdentity::new(sdk)),
             settings,
             mode,
             http_options,
         })
-    }
-}
-
-/// Merges the skills under an S3 prefix; a failure leaves the other skills in place.
-async fn with_s3_skills(skills: SkillLibrary, sdk: &SharedSdkConfig, uri: &str) -> SkillLibrary {
-    let config = sdk.get().await;
-    // Custom endpoints (tests, S3-compatible stores) are addressed by path.
-    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(path_style)
-            .build(),
-    );
-    match crate::skills_s3::load(&s3, uri).await {
-        Ok(folders) => skills.with_files(uri, folders),
-        Err(e) => {
-            tracing::warn!(error = %e, "organisation skills from S3 not loaded");
-            let mut skills = skills;
-            skills.problems.push(e);
-            skills
-        }
     }
 }
 
@@ -272,25 +232,6 @@ fn with_forwarded_groups(
         });
     }
     registry
-}
-
-/// The shared context of the AWS tool groups, built on first need.
-async fn api_context(
-    slot: &mut Option<api_tools::ApiContext>,
-    settings: &Settings,
-    mode: Mode,
-    sdk: &SharedSdkConfig,
-    own: &aws_engine::execute::Executor,
-    internal: &Arc<InternalKey>,
-    telemetry: &Telemetry,
-) -> Result<api_tools::ApiContext, StartupError> {
-    if let Some(ctx) = slot {
-        return Ok(ctx.clone());
-    }
-    let ctx =
-        build_api_context(settings, mode, sdk, own, internal, Some(telemetry.clone())).await?;
-    *slot = Some(ctx.clone());
-    Ok(ctx)
 }
 
 /// The executor that signs with the server's own credentials: the SDK's default chain
@@ -402,14 +343,31 @@ async fn role_map_from_ssm(
         .map_err(|e| StartupError::Api(e.0))
 }
 
+/// Where tasks are kept: the state table in a deployed stack, else the state folder.
+pub(crate) async fn task_store(
+    settings: &Settings,
+    sdk: &SharedSdkConfig,
+) -> Result<Arc<dyn mcp_state::TaskStore>, StartupError> {
+    Ok(match &settings.state_table {
+        Some(table) => Arc::new(mcp_state::DynamoTaskStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk.get().await),
+            &StateTableLayout::standard(table.clone()),
+        )),
+        None => Arc::new(
+            mcp_state::DirTaskStore::open(&settings.state_dir)
+                .map_err(|e| StartupError::Api(format!("task store: {e}")))?,
+        ),
+    })
+}
+
 /// The engine behind the AWS tools: the own executor, how it signs for callers, the
 /// policy gate, the task store and the script sandbox.
 pub async fn build_api_context(
     settings: &Settings,
     mode: Mode,
-    sdk: &SharedSdkConfig,
     own: &aws_engine::execute::Executor,
     internal: &Arc<InternalKey>,
+    store: Arc<dyn mcp_state::TaskStore>,
     telemetry: Option<Telemetry>,
 ) -> Result<api_tools::ApiContext, StartupError> {
     let executor = own.clone();
@@ -444,16 +402,6 @@ pub async fn build_api_context(
         max_bytes: settings.max_output_bytes,
         max_time: settings.command_timeout,
         ..Default::default()
-    };
-    let store: Arc<dyn mcp_state::TaskStore> = match &settings.state_table {
-        Some(table) => Arc::new(mcp_state::DynamoTaskStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk.get().await),
-            &StateTableLayout::standard(table.clone()),
-        )),
-        None => Arc::new(
-            mcp_state::DirTaskStore::open(&settings.state_dir)
-                .map_err(|e| StartupError::Api(format!("task store: {e}")))?,
-        ),
     };
     let detach = if mode == Mode::Lambda {
         match std::env::var("AWS_LAMBDA_FUNCTION_NAME") {

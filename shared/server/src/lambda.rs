@@ -12,18 +12,19 @@ use api_tools::tasks::TaskJob;
 
 use crate::app::App;
 use crate::forward;
+use crate::groups::ServedGroup;
 use crate::identity::{self, from_request_context};
 use crate::internal::{self, EventKind};
-use crate::settings::{GroupName, Mode, Settings, UnauthenticatedPolicy};
+use crate::settings::{Mode, Settings, UnauthenticatedPolicy};
 
 /// Runs one tool group as a Lambda function until the runtime stops it.
 ///
 /// Events are read raw: a Function URL request is served over MCP; an
 /// `{"aws_mcp_task": ...}` event (this function invoking itself) runs a long call to its end.
-pub async fn run(group: GroupName) -> Result<(), lambda_http::Error> {
+pub async fn run(group: &'static dyn ServedGroup) -> Result<(), lambda_http::Error> {
     crate::init_tracing(Mode::Lambda);
-    let settings = Settings::from_env(Mode::Lambda, vec![group])?;
-    let app = Arc::new(App::build(settings, Mode::Lambda).await?);
+    let settings = Settings::from_env(Mode::Lambda, vec![group.name()])?;
+    let app = Arc::new(App::build(settings, Mode::Lambda, &[group]).await?);
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
         async move { dispatch_event(&app, event.payload).await }
@@ -104,11 +105,11 @@ async fn internal_event(app: &App, sealed: &Value) -> Result<Value, lambda_http:
         EventKind::Task => {
             let job: TaskJob = serde_json::from_value(body)
                 .map_err(|e| format!("a sealed task event without a task: {e}"))?;
-            let Some(api) = &app.api else {
+            let Some(jobs) = &app.jobs else {
                 return Err("this function does not run AWS tool tasks".into());
             };
             tracing::info!(task_id = %job.task_id, tool = %job.tool, "running a task");
-            api.run_job(job).await;
+            jobs.run_job(job).await;
             Ok(json!({"ok": true}))
         }
     }

@@ -11,6 +11,7 @@ pub mod aws;
 pub mod credentials;
 pub mod dispatch;
 pub mod forward;
+pub mod groups;
 pub mod identity;
 pub mod internal;
 pub mod lambda;

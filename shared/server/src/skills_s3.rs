@@ -27,6 +27,32 @@ pub fn parse_uri(uri: &str) -> Result<(String, String), String> {
     Ok((bucket.to_owned(), prefix))
 }
 
+/// Merges the skills under an S3 prefix; a failure leaves the other skills in place.
+pub(crate) async fn with_s3_skills(
+    skills: knowledge_tools::SkillLibrary,
+    sdk: &crate::aws::SharedSdkConfig,
+    uri: &str,
+) -> knowledge_tools::SkillLibrary {
+    let config = sdk.get().await;
+    // Custom endpoints (tests, S3-compatible stores) are addressed by path.
+    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(path_style)
+            .build(),
+    );
+    match load(&s3, uri).await {
+        Ok(folders) => skills.with_files(uri, folders),
+        Err(e) => {
+            tracing::warn!(error = %e, "organisation skills from S3 not loaded");
+            let mut skills = skills;
+            skills.problems.push(e);
+            skills
+        }
+    }
+}
+
 /// Reads every skill file under the prefix, grouped by skill folder.
 pub async fn load(
     client: &Client,

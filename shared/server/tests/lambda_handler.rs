@@ -17,7 +17,12 @@ async fn build_app(unauthenticated: UnauthenticatedPolicy) -> (App, tempfile::Te
     settings.state_table = None;
     settings.state_dir = dir.path().to_owned();
     settings.unauthenticated = unauthenticated;
-    (App::build(settings, Mode::Lambda).await.expect("app"), dir)
+    (
+        App::build(settings, Mode::Lambda, &mcp_server::groups::EVERY_GROUP)
+            .await
+            .expect("app"),
+        dir,
+    )
 }
 
 fn json(body: &Body) -> Value {
@@ -101,7 +106,9 @@ async fn task_events_run_the_job_and_store_its_result() {
     settings.state_dir = dir.path().to_owned();
     // The job's own help command needs no role; acting as callers is tried end to end.
     settings.deployed.act_as = ActAs::Function;
-    let mut app = App::build(settings, Mode::Lambda).await.expect("app");
+    let mut app = App::build(settings, Mode::Lambda, &mcp_server::groups::EVERY_GROUP)
+        .await
+        .expect("app");
     app.internal = Arc::new(InternalKey::fixed(b"a per-stack key for this test only"));
     let store = app.api.as_ref().expect("api context").tasks.store.clone();
     let task = store
@@ -180,4 +187,36 @@ async fn events_that_are_neither_requests_nor_tasks_are_refused() {
     let (app, _dir) = build_app(UnauthenticatedPolicy::Refuse).await;
     let outcome = mcp_server::lambda::dispatch_event(&app, serde_json::json!({"hello": 1})).await;
     assert!(outcome.is_err());
+}
+
+#[tokio::test]
+async fn a_function_serves_only_the_group_its_program_carries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = Settings::from_env(Mode::Lambda, vec![GroupName::Api]).expect("settings");
+    settings.state_table = None;
+    settings.state_dir = dir.path().to_owned();
+    settings.deployed.act_as = ActAs::Function;
+    let refused = App::build(
+        settings.clone(),
+        Mode::Lambda,
+        &[&mcp_server::groups::Presign],
+    )
+    .await
+    .err()
+    .expect("a program without the api group cannot serve it");
+    assert_eq!(
+        refused.to_string(),
+        "this program does not serve the api group"
+    );
+
+    // The presign function's program lists its own tool and runs no handed-over tasks.
+    settings.groups = vec![GroupName::Presign];
+    let app = App::build(settings, Mode::Lambda, &[&mcp_server::groups::Presign])
+        .await
+        .expect("app");
+    assert_eq!(
+        app.server.registry().names(),
+        vec!["aws___get_presigned_url"]
+    );
+    assert!(app.jobs.is_none());
 }

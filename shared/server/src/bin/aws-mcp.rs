@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use mcp_server::{App, GroupName, Mode, Settings, setup};
+use mcp_server::{App, GroupName, Mode, Settings, groups, setup};
 
 #[derive(Parser)]
 #[command(
@@ -127,13 +127,13 @@ async fn serve() -> anyhow::Result<()> {
         Command::Stdio { groups } => {
             mcp_server::init_tracing(Mode::Stdio);
             let settings = Settings::from_env(Mode::Stdio, GroupName::parse_list(&groups)?)?;
-            let app = Arc::new(App::build(settings, Mode::Stdio).await?);
+            let app = Arc::new(App::build(settings, Mode::Stdio, &groups::EVERY_GROUP).await?);
             mcp_server::local::run_stdio(app).await?;
         }
         Command::Http { listen, groups } => {
             mcp_server::init_tracing(Mode::LocalHttp);
             let settings = Settings::from_env(Mode::LocalHttp, GroupName::parse_list(&groups)?)?;
-            let app = Arc::new(App::build(settings, Mode::LocalHttp).await?);
+            let app = Arc::new(App::build(settings, Mode::LocalHttp, &groups::EVERY_GROUP).await?);
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
