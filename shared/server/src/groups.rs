@@ -13,8 +13,9 @@ use mcp_telemetry::Telemetry;
 
 use api_tools::tasks::TaskJob;
 
-use crate::app::{StartupError, build_api_context, task_store};
+use crate::api_context::{build_api_context, task_store};
 use crate::aws::SharedSdkConfig;
+use crate::error::StartupError;
 use crate::internal::InternalKey;
 use crate::settings::{GroupName, Mode, Settings};
 

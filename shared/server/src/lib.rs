@@ -6,10 +6,12 @@
 //! This crate decides wiring only; protocol rules live in `mcp-protocol`, tools in their
 //! group crates.
 
+pub mod api_context;
 pub mod app;
 pub mod aws;
 pub mod credentials;
 pub mod dispatch;
+pub mod error;
 pub mod forward;
 pub mod groups;
 pub mod identity;
