@@ -25,8 +25,8 @@ arguments ("<service>.<operation>.<argument>") whose values are never read as fi
 Also writes shared/engine/tests/data/xform_names.json.gz: [[model name, botocore xform_name(name, "-")], ...]
 for every operation and top-level input member name, the oracle for the Rust port.
 
-Refresh: python3.11 -m venv /tmp/c && /tmp/c/bin/pip install awscli==1.45.11 botocore==1.43.11 &&
-         /tmp/c/bin/python infra/scripts/generate_cli_table.py
+Refresh: bash infra/scripts/refresh_data.sh (all data), or .venv-tools/bin/python infra/scripts/generate_cli_table.py
+with the awscli and botocore pinned in tests/requirements-tools.txt installed.
 Deterministic (sorted keys, gzip mtime 0).
 """
 
@@ -37,7 +37,9 @@ import json
 import sys
 from pathlib import Path
 
-PINNED = {"awscli": "1.45.11", "botocore": "1.43.11"}
+from pins import pinned
+
+PINNED = pinned("awscli", "botocore")
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "engine" / "data"
 
@@ -67,6 +69,9 @@ def main() -> int:
     ap.add_argument("--allow-version-mismatch", action="store_true")
     args = ap.parse_args()
 
+    # awscli 1.46 carries its own copy of botocore and, once awscli is imported, aliases
+    # `import botocore` to it; importing the pinned botocore first keeps the table on the models
+    # the engine bundles.
     import botocore
 
     # botocore pre-seeds its name cache with conversions its rules get wrong; copy it before

@@ -12,8 +12,8 @@ shared/engine/data/endpoints.json.gz:
                             "signing_regions": {<region>: "<signing Region where it differs>"}}}}
 Operation-level rules (S3 bucket addressing, account-id endpoints) are not captured here.
 
-Refresh: python3.11 -m venv /tmp/e && /tmp/e/bin/pip install botocore==1.43.11 &&
-         /tmp/e/bin/python infra/scripts/generate_endpoints.py
+Refresh: bash infra/scripts/refresh_data.sh (all data), or .venv-tools/bin/python infra/scripts/generate_endpoints.py
+with the botocore pinned in tests/requirements-tools.txt installed.
 Deterministic (sorted keys, gzip mtime 0).
 """
 
@@ -25,7 +25,9 @@ import re
 import sys
 from pathlib import Path
 
-PINNED = {"botocore": "1.43.11"}
+from pins import pinned
+
+PINNED = pinned("botocore")
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "engine" / "data"
 

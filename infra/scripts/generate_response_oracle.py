@@ -19,7 +19,7 @@ Writes shared/engine/tests/data/response_oracle.json.gz:
     "message", "status"}}]}
 
 Rerun: TZ=UTC python3 infra/scripts/generate_response_oracle.py
-Pinned: botocore 1.43.11, awscli 1.45.11, moto 5.2.1 (Python 3.11).
+Pinned: botocore, awscli and moto as in tests/requirements-tools.txt (Python 3.11).
 """
 
 import base64
@@ -36,10 +36,12 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from pins import pinned
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 
-PINNED = {"botocore": "1.43.11", "awscli": "1.45.11", "moto": "5.2.1"}
+PINNED = pinned("botocore", "awscli", "moto")
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "engine" / "tests" / "data" / "response_oracle.json.gz"
 REGION = "us-east-1"
@@ -376,9 +378,12 @@ def jsonable(params):
 
 
 def main() -> int:
-    import awscli
+    # awscli 1.46 carries its own copy of botocore and, once awscli is imported, aliases
+    # `import botocore` to it. Importing the pinned botocore first keeps every generated file
+    # on one set of models (the bundled ones come from this botocore).
     import botocore
     import botocore.session
+    import awscli
     import moto
     from awscli.customizations.scalarparse import identity, iso_format
     from awscli.utils import json_encoder

@@ -18,8 +18,8 @@ error is what botocore's NormalizedOperationMethod hands the waiter ({"Error": {
 "Message"}, "ResponseMetadata": {"HTTPStatusCode"}}). "matched" is computed per answer with
 the acceptors' own matcher functions.
 
-Rerun: python3 infra/scripts/generate_waiter_oracle.py   (pins botocore 1.43.11 with jmespath
-1.1.0; pass --allow-version-mismatch to try other versions)
+Rerun: python3 infra/scripts/generate_waiter_oracle.py   (botocore and jmespath pinned in
+tests/requirements-tools.txt; pass --allow-version-mismatch to try other versions)
 """
 
 import argparse
@@ -28,7 +28,9 @@ import json
 import sys
 from pathlib import Path
 
-PINNED = {"botocore": "1.43.11", "jmespath": "1.1.0"}
+from pins import pinned
+
+PINNED = pinned("botocore", "jmespath")
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "shared" / "engine" / "tests" / "data" / "waiter_oracle.json.gz"
 

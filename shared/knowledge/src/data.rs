@@ -120,4 +120,25 @@ mod tests {
         assert_eq!(service_apis().expect("apis").regions, ids);
         assert_eq!(cfn_resources().expect("cfn").regions, ids);
     }
+
+    #[test]
+    fn regions_added_in_botocore_1_44_are_bundled() {
+        // Saudi Arabia and Chile came with botocore 1.44; tests/e2e/test_data_freshness.py
+        // checks the whole list against the pinned botocore.
+        let r = regions().expect("regions");
+        for id in ["me-west-1", "sa-west-1"] {
+            let region = r.regions.iter().find(|r| r.id == id).expect(id);
+            assert_eq!(region.partition, "aws");
+            assert_ne!(region.name, id, "{id} has no long name");
+        }
+    }
+
+    #[test]
+    fn cfn_resource_types_are_bundled() {
+        // cfn-lint changed how it ships its per-Region provider lists (1.58): an empty table
+        // here means the generator no longer finds them.
+        let cfn = cfn_resources().expect("cfn");
+        assert!(cfn.types.len() > 1000, "{} resource types", cfn.types.len());
+        assert!(cfn.types.iter().any(|t| t.name == "AWS::S3::Bucket"));
+    }
 }
