@@ -23,7 +23,10 @@
 //! progress line per attempt.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The tokio clock, so that tests run the waiting on a paused clock.
+use tokio::time::Instant;
 
 use aws_models::{ServiceModel, models};
 use serde_json::{Map, Value};
@@ -1192,7 +1195,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn the_time_budget_stops_the_wait_before_a_sleep_that_would_overrun() {
         let w = waiter("dynamodb", "TableExists");
         let t = || out(json!({"Table": {"TableStatus": "CREATING"}}));
@@ -1203,7 +1206,7 @@ mod tests {
         assert!(e.message.contains("run the wait again"), "{}", e.message);
         // Polls at 0, 40 and 80 ms; a fourth would start after the 100 ms budget.
         assert_eq!(lines.len(), 3, "{lines:?}");
-        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(started.elapsed(), Duration::from_millis(80));
         // A failing poll (policy, network) ends the wait as it is.
         let (r, lines) = run_canned(&w, &plan(25, 0, 1000), vec![]).await;
         assert_eq!(r.expect_err("fails").message, "no more canned answers");
