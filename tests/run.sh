@@ -32,7 +32,7 @@ export AWS_MCP_SAM_BIN="$PWD/.venv-sam/bin"
 # the engine is compared with what those tools do now, not only with the committed copies.
 # (The response oracle needs a recording session against moto and stays committed.)
 echo "== parity oracles from the AWS CLI and botocore [$(date -u +%T)]"
-for generator in param request signature presign waiter; do
+for generator in param request signature presign waiter url; do
     .venv-tools/bin/python "infra/scripts/generate_${generator}_oracle.py" > /dev/null
 done
 

@@ -9,8 +9,13 @@ shared/engine/data/endpoints.json.gz:
    "services": {<service>: {"url": "<most common URL, with {region} for the Region>",
                             "urls": {<region>: "<URL where it differs>"},
                             "signing_name": "<name>",
-                            "signing_regions": {<region>: "<signing Region where it differs>"}}}}
-Operation-level rules (S3 bucket addressing, account-id endpoints) are not captured here.
+                            "signing_regions": {<region>: "<signing Region where it differs>"},
+                            "variants": {"fips" | "dualstack" | "fips_dualstack":
+                                {"url": ..., "urls": {...}, "missing": [<Regions the rules refuse>]}}}}}
+The variants are what AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT select. A service
+whose rules need an account id in every operation (s3control) is resolved with a stand-in id,
+which is taken out of the host again: the operation's host prefix puts the real one there.
+Operation-level rules (S3 bucket addressing, access points) are not captured here.
 
 Refresh: bash infra/scripts/refresh_data.sh (all data), or .venv-tools/bin/python infra/scripts/generate_endpoints.py
 with the botocore pinned in tests/requirements-tools.txt installed.
@@ -43,6 +48,49 @@ def regions_of(botocore_module):
     return sorted(set(out))
 
 
+# Endpoint rule built-ins for each variant the settings can select.
+VARIANTS = {
+    "base": {},
+    "fips": {"AWS::UseFIPS": True},
+    "dualstack": {"AWS::UseDualStack": True},
+    "fips_dualstack": {"AWS::UseFIPS": True, "AWS::UseDualStack": True},
+}
+STAND_IN_ACCOUNT = "000000000000"
+
+
+def resolve(client, model, region, flags):
+    """(URL template, properties) of the service's endpoint with these built-ins, or None when
+    the rules refuse (for example FIPS in a partition that has none)."""
+    resolver = client._ruleset_resolver
+    saved = dict(resolver._builtins)
+    resolver._builtins.update(flags)
+    try:
+        for op_name in model.operation_names[:1]:
+            op = model.operation_model(op_name)
+            for call_args in ({}, {"AccountId": STAND_IN_ACCOUNT}):
+                try:
+                    url, _headers, props = client._resolve_endpoint_ruleset(op, call_args, {})
+                except Exception:  # noqa: BLE001 - refused with these arguments
+                    continue
+                url = url.replace(f"{STAND_IN_ACCOUNT}.", "")
+                return (url.replace(region, "{region}") if region in url else url), props
+        return None
+    finally:
+        resolver._builtins.clear()
+        resolver._builtins.update(saved)
+
+
+def templates(urls):
+    """The most common URL template, the Regions where it differs, and the Regions with none."""
+    present = {r: u for r, u in urls.items() if u}
+    common = collections.Counter(present.values()).most_common(1)[0][0] if present else ""
+    out = {"url": common, "urls": {r: u for r, u in sorted(present.items()) if u != common}}
+    missing = sorted(r for r, u in urls.items() if not u)
+    if missing:
+        out["missing"] = missing
+    return out
+
+
 def main() -> int:
     import botocore
     import botocore.session
@@ -55,31 +103,37 @@ def main() -> int:
     services = {}
     failures = 0
     for service in session.get_available_services():
-        urls, signing_regions, names = {}, {}, collections.Counter()
+        found = {name: {} for name in VARIANTS}
+        signing_regions, names = {}, collections.Counter()
         for region in regions:
             try:
                 client = session.create_client(service, region_name=region,
                                                aws_access_key_id="a", aws_secret_access_key="b")
                 model = client.meta.service_model
-                op = model.operation_model(model.operation_names[0])
-                url, _headers, props = client._resolve_endpoint_ruleset(op, {}, {})
+                resolved = {name: resolve(client, model, region, flags) for name, flags in VARIANTS.items()}
             except Exception:  # noqa: BLE001 - a Region the rules reject keeps the template
                 failures += 1
                 continue
+            if resolved["base"] is None:
+                failures += 1
+                continue
+            for name, answer in resolved.items():
+                found[name][region] = answer and answer[0]
+            props = resolved["base"][1]
             scheme = (props.get("authSchemes") or [{}])[0]
-            urls[region] = url.replace(region, "{region}") if region in url else url
             signing_region = scheme.get("signingRegion", region)
             if signing_region != region:
                 signing_regions[region] = signing_region
             names[scheme.get("signingName") or model.signing_name or model.endpoint_prefix] += 1
-        if not urls:
+        if not found["base"]:
             continue
-        common = collections.Counter(urls.values()).most_common(1)[0][0]
+        base = templates(found["base"])
         services[service] = {
-            "url": common,
-            "urls": {r: u for r, u in sorted(urls.items()) if u != common},
+            "url": base["url"],
+            "urls": base["urls"],
             "signing_name": names.most_common(1)[0][0],
             "signing_regions": dict(sorted(signing_regions.items())),
+            "variants": {name: templates(urls) for name, urls in found.items() if name != "base"},
         }
     doc = {"source": {"generator": "infra/scripts/generate_endpoints.py",
                       "packages": {"botocore": botocore.__version__}},

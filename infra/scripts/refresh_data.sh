@@ -50,7 +50,7 @@ step "CLI table" "$venv/bin/python" infra/scripts/generate_cli_table.py
 step endpoints "$venv/bin/python" infra/scripts/generate_endpoints.py
 step "read-only table" "$venv/bin/python" infra/scripts/generate_readonly.py
 step "knowledge data" "$venv/bin/python" infra/scripts/generate_knowledge_data.py
-for oracle in param request signature presign waiter; do
+for oracle in param request signature presign waiter url; do
     step "$oracle oracle" "$venv/bin/python" "infra/scripts/generate_${oracle}_oracle.py"
 done
 if [ "$response" = 1 ]; then

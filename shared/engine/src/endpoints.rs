@@ -5,7 +5,9 @@
 //! and name), stored as one URL template per service plus the Regions that differ. The
 //! standard endpoint settings come first: `AWS_ENDPOINT_URL_<SERVICE>` (the service id upper
 //! cased, spaces as underscores), then `AWS_ENDPOINT_URL`, unless
-//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true. Otherwise `AWS_USE_FIPS_ENDPOINT` and
+//! `AWS_USE_DUALSTACK_ENDPOINT` choose the table's FIPS, dual-stack or FIPS dual-stack URLs,
+//! as botocore's rules resolve them.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -34,6 +36,54 @@ pub enum EndpointError {
     Corrupt(String),
     #[error("{0}")]
     InvalidRegion(String),
+    #[error(
+        "{service} has no {variant} endpoint in {region}: unset {setting} or choose another Region"
+    )]
+    NoVariant {
+        service: String,
+        variant: &'static str,
+        region: String,
+        setting: &'static str,
+    },
+}
+
+/// The endpoint settings that choose among a service's URLs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointVariant {
+    pub fips: bool,
+    pub dualstack: bool,
+}
+
+impl EndpointVariant {
+    /// `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT` (true or false, any case).
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let on = |key: &str| env(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        Self {
+            fips: on("AWS_USE_FIPS_ENDPOINT"),
+            dualstack: on("AWS_USE_DUALSTACK_ENDPOINT"),
+        }
+    }
+
+    /// The table's name for this variant (`None`: the standard URLs).
+    fn key(self) -> Option<&'static str> {
+        match (self.fips, self.dualstack) {
+            (false, false) => None,
+            (true, false) => Some("fips"),
+            (false, true) => Some("dualstack"),
+            (true, true) => Some("fips_dualstack"),
+        }
+    }
+
+    fn describe(self) -> (&'static str, &'static str) {
+        match (self.fips, self.dualstack) {
+            (true, true) => (
+                "FIPS dual-stack",
+                "AWS_USE_FIPS_ENDPOINT or AWS_USE_DUALSTACK_ENDPOINT",
+            ),
+            (true, false) => ("FIPS", "AWS_USE_FIPS_ENDPOINT"),
+            _ => ("dual-stack", "AWS_USE_DUALSTACK_ENDPOINT"),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +94,18 @@ struct ServiceEndpoints {
     signing_name: String,
     #[serde(default)]
     signing_regions: BTreeMap<String, String>,
+    #[serde(default)]
+    variants: BTreeMap<String, VariantUrls>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VariantUrls {
+    url: String,
+    #[serde(default)]
+    urls: BTreeMap<String, String>,
+    /// Regions where the rules give this variant no endpoint.
+    #[serde(default)]
+    missing: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,7 +201,7 @@ pub fn resolve(
         });
     }
     let entry = entry.ok_or_else(|| EndpointError::UnknownService(service.to_owned()))?;
-    let template = entry.urls.get(region).unwrap_or(&entry.url);
+    let template = template_for(service, entry, region, EndpointVariant::from_env(env))?;
     Ok(Endpoint {
         url: template.replace("{region}", region),
         signing_region: entry
@@ -150,6 +212,35 @@ pub fn resolve(
         signing_name,
         configured: false,
     })
+}
+
+/// The URL template of `entry` in `region` for the chosen variant.
+fn template_for<'a>(
+    service: &str,
+    entry: &'a ServiceEndpoints,
+    region: &str,
+    variant: EndpointVariant,
+) -> Result<&'a str, EndpointError> {
+    let Some(key) = variant.key() else {
+        return Ok(entry.urls.get(region).unwrap_or(&entry.url));
+    };
+    let urls = entry
+        .variants
+        .get(key)
+        .filter(|v| !v.url.is_empty() || v.urls.contains_key(region))
+        .filter(|v| !v.missing.iter().any(|r| r == region));
+    match urls {
+        Some(v) => Ok(v.urls.get(region).unwrap_or(&v.url)),
+        None => {
+            let (name, setting) = variant.describe();
+            Err(EndpointError::NoVariant {
+                service: service.to_owned(),
+                variant: name,
+                region: region.to_owned(),
+                setting,
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -201,6 +292,37 @@ mod tests {
             !resolve("s3", "S3", "us-east-1", &ignoring)
                 .expect("ok")
                 .configured
+        );
+    }
+
+    #[test]
+    fn fips_and_dual_stack_settings_choose_the_variant() {
+        let fips = |k: &str| (k == "AWS_USE_FIPS_ENDPOINT").then(|| "TRUE".to_owned());
+        let e = resolve("dynamodb", "DynamoDB", "us-west-2", &fips).expect("ok");
+        assert_eq!(e.url, "https://dynamodb-fips.us-west-2.amazonaws.com");
+        let both = |k: &str| k.starts_with("AWS_USE_").then(|| "true".to_owned());
+        let e = resolve("ec2", "EC2", "us-east-1", &both).expect("ok");
+        assert_eq!(e.url, "https://ec2-fips.us-east-1.api.aws");
+        let off = |k: &str| k.starts_with("AWS_USE_").then(|| "false".to_owned());
+        let e = resolve("ec2", "EC2", "us-east-1", &off).expect("ok");
+        assert_eq!(e.url, "https://ec2.us-east-1.amazonaws.com");
+    }
+
+    #[test]
+    fn a_variant_the_rules_refuse_names_the_setting() {
+        let table = table().expect("table");
+        let Some((service, region)) = table.services.iter().find_map(|(name, entry)| {
+            let fips = entry.variants.get("fips")?;
+            fips.missing.first().map(|r| (name.clone(), r.clone()))
+        }) else {
+            panic!("the table has no Region without a FIPS endpoint");
+        };
+        let fips = |k: &str| (k == "AWS_USE_FIPS_ENDPOINT").then(|| "true".to_owned());
+        let err = resolve(&service, &service, &region, &fips).expect_err("no FIPS endpoint");
+        let text = err.to_string();
+        assert!(
+            text.contains("AWS_USE_FIPS_ENDPOINT") && text.contains(&region),
+            "{text}"
         );
     }
 

@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use aws_models::{Operation, ServiceModel};
 use serde_json::{Map, Value};
 
-use crate::endpoints::{self, Endpoint, EndpointError};
+use crate::access_point::AccessPoint;
+use crate::endpoints::{self, Endpoint, EndpointError, EndpointVariant};
 use crate::protected::ProtectedResources;
 use crate::response::{self, RawResponse, ResponseError, ServiceError};
 use crate::serialize::{self, RequestParts, SerializeError};
@@ -413,6 +414,26 @@ impl Executor {
         Ok(endpoint)
     }
 
+    /// The endpoint, or for S3 with an access point ARN as the bucket, the access point's.
+    fn endpoint_for_bucket(
+        &self,
+        model: &ServiceModel,
+        params: &Map<String, Value>,
+        target: &CallTarget<'_>,
+    ) -> Result<Endpoint, CallError> {
+        let endpoint = self.endpoint(model, target)?;
+        let bucket = params.get("Bucket").and_then(Value::as_str);
+        match bucket.filter(|_| model.service_name == "s3" && !endpoint.configured) {
+            Some(bucket) => match AccessPoint::parse(bucket) {
+                Some(access_point) => Ok(access_point
+                    .map_err(CallError::Validation)?
+                    .endpoint(EndpointVariant::from_env(&*self.env))),
+                None => Ok(endpoint),
+            },
+            None => Ok(endpoint),
+        }
+    }
+
     /// Builds the signed request for one call.
     pub async fn prepare(
         &self,
@@ -435,7 +456,7 @@ impl Executor {
         };
         let mut parts = serialize::serialize(model, operation, params)?;
         checksum.add_request_checksum(params, &mut parts);
-        let endpoint = self.endpoint(model, target)?;
+        let endpoint = self.endpoint_for_bucket(model, params, target)?;
         let url = request_url(model, params, &parts, &endpoint)?;
         if let Some(protected) = &self.protected {
             protected.check_request(&url, &parts.body)?;
@@ -765,8 +786,11 @@ pub fn request_url(
     }
     if model.service_name == "s3"
         && let Some(bucket) = params.get("Bucket").and_then(Value::as_str)
-        && virtual_hostable(bucket, &scheme, endpoint.configured, local_host)
+        && (virtual_hostable(bucket, &scheme, endpoint.configured, local_host)
+            || (bucket.starts_with("arn:") && !endpoint.configured))
     {
+        // An access point ARN's host (endpoint_for_bucket) already names it: only the path
+        // loses the bucket.
         let encoded = format!("/{}", crate::serialize::percent_encode(bucket));
         if let Some(rest) = path.strip_prefix(&encoded)
             && (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
@@ -776,7 +800,9 @@ pub fn request_url(
             } else {
                 rest.to_owned()
             };
-            host_out = format!("{bucket}.{host_out}");
+            if !bucket.starts_with("arn:") {
+                host_out = format!("{bucket}.{host_out}");
+            }
         }
     }
     let mut url = format!("{scheme}://{host_out}{port}{base_path}{path}");

@@ -20,6 +20,7 @@
 //! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does; [`wait`] runs the
 //! CLI's `wait` commands from the waiter models.
 
+mod access_point;
 mod arg_kinds;
 mod arg_values;
 mod call;
