@@ -15,6 +15,7 @@ use aws_models::{Operation, ServiceModel};
 use serde_json::{Map, Value};
 
 use crate::access_point::AccessPoint;
+use crate::checksum::ChecksumPlan;
 use crate::endpoints::{self, Endpoint, EndpointError, EndpointVariant};
 use crate::protected::ProtectedResources;
 use crate::response::{self, RawResponse, ResponseError, ServiceError};
@@ -455,7 +456,9 @@ impl Executor {
             _ => params,
         };
         let mut parts = serialize::serialize(model, operation, params)?;
-        checksum.add_request_checksum(params, &mut parts);
+        checksum
+            .add_request_checksum(params, &mut parts)
+            .map_err(CallError::Validation)?;
         let endpoint = self.endpoint_for_bucket(model, params, target)?;
         let url = request_url(model, params, &parts, &endpoint)?;
         if let Some(protected) = &self.protected {
@@ -549,6 +552,7 @@ impl Executor {
         let options = response::ParseOptions {
             encoding_type_auto_set: auto_encoding,
         };
+        let checksum = ChecksumPlan::of(operation);
         // Every attempt, and the pauses between them, fit in the call's time.
         let deadline = self.call_timeout.map(|t| tokio::time::Instant::now() + t);
         let mut attempt = 0;
@@ -587,6 +591,10 @@ impl Executor {
                     };
                     match response::parse_response_with(model, operation, &raw, &options) {
                         Ok(mut output) => {
+                            // Corrupted in transit: refused, as botocore refuses it.
+                            checksum
+                                .verify_response(&answer.headers, &answer.body)
+                                .map_err(|m| CallError::Network(format!("{m} ({endpoint})")))?;
                             let stream =
                                 response::streaming_member(model, operation).map(|member| {
                                     output.remove(&member);
@@ -671,75 +679,6 @@ impl Executor {
         let jitter = jitter_fraction();
         let delay = exp.mul_f64(jitter);
         retry_after.map_or(delay, |r| r.min(self.retry.max_delay).max(delay))
-    }
-}
-
-/// botocore's flexible checksums (`httpChecksum`): a CRC32 of the body sent in a header
-/// when the operation supports or requires one, and the response checksum requested.
-struct ChecksumPlan {
-    /// The member naming the algorithm (`ChecksumAlgorithm`), when the operation has one.
-    algorithm_member: Option<String>,
-    required: bool,
-    /// The member that asks for the response checksum (`ChecksumMode`).
-    validation_member: Option<String>,
-}
-
-impl ChecksumPlan {
-    fn of(operation: &Operation) -> Self {
-        let spec = operation.http_checksum.as_ref();
-        let text = |key: &str| {
-            spec.and_then(|s| s.get(key))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        Self {
-            algorithm_member: text("requestAlgorithmMember"),
-            required: spec
-                .and_then(|s| s.get("requestChecksumRequired"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            validation_member: text("requestValidationModeMember"),
-        }
-    }
-
-    fn add_request_checksum(&self, params: &Map<String, Value>, parts: &mut RequestParts) {
-        let chosen = self
-            .algorithm_member
-            .as_ref()
-            .and_then(|m| params.get(m))
-            .and_then(Value::as_str)
-            .map(str::to_ascii_uppercase);
-        let algorithm = match chosen {
-            Some(a) => a,
-            None if self.required || self.algorithm_member.is_some() => "CRC32".to_owned(),
-            None => return,
-        };
-        // Only CRC32 is computed here; a caller asking for another algorithm gets the
-        // service's own check of the header it sent, as the parameter says.
-        if algorithm != "CRC32" {
-            return;
-        }
-        let header = "x-amz-checksum-crc32";
-        if parts
-            .headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case(header))
-        {
-            return;
-        }
-        let crc = crc32fast::hash(&parts.body).to_be_bytes();
-        let value = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, crc);
-        if !parts
-            .headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-sdk-checksum-algorithm"))
-            && self.algorithm_member.is_some()
-        {
-            parts
-                .headers
-                .push(("x-amz-sdk-checksum-algorithm".into(), "CRC32".into()));
-        }
-        parts.headers.push((header.into(), value));
     }
 }
 

@@ -24,6 +24,7 @@ mod access_point;
 mod arg_kinds;
 mod arg_values;
 mod call;
+mod checksum;
 pub mod cli_table;
 pub mod command;
 pub mod customs;
