@@ -108,11 +108,14 @@ fn parameters_match_what_the_cli_builds() {
         match (case["ok"].as_bool(), ours) {
             (Some(true), Ok(call)) => {
                 compared += 1;
-                if normalise(&Value::Object(call.params.clone())) != normalise(&case["params"]) {
+                let ours = normalise(&Value::Object(call.params.clone()));
+                let cli = normalise(&case["params"]);
+                if ours != cli {
                     failures.push(format!(
-                        "{command}\n   cli:  {}\n   ours: {}",
+                        "{command}\n   cli:  {}\n   ours: {}\n   (expected: the CLI's)\n{}",
                         case["params"],
-                        Value::Object(call.params)
+                        Value::Object(call.params),
+                        aws_mcp_testkit::json_diff_text(&cli, &ours, 12)
                     ));
                 }
             }
@@ -281,8 +284,43 @@ fn requests_match_what_botocore_serialises() {
             && parts.body == body
             && parts.host_prefix.as_deref() == case["host_prefix"].as_str();
         if !same {
+            let mut differing: Vec<&str> = Vec::new();
+            for (name, differs) in [
+                (
+                    "method",
+                    parts.method != case["method"].as_str().unwrap_or_default(),
+                ),
+                (
+                    "path",
+                    parts.path != case["url_path"].as_str().unwrap_or_default(),
+                ),
+                (
+                    "query",
+                    parts.query != case["query_string"].as_str().unwrap_or_default(),
+                ),
+                ("headers", parts.headers != headers),
+                ("body", parts.body != body),
+                (
+                    "host prefix",
+                    parts.host_prefix.as_deref() != case["host_prefix"].as_str(),
+                ),
+            ] {
+                if differs {
+                    differing.push(name);
+                }
+            }
+            let body_diff = match (
+                serde_json::from_slice::<Value>(&body),
+                serde_json::from_slice::<Value>(&parts.body),
+            ) {
+                (Ok(theirs), Ok(ours)) if theirs != ours => {
+                    format!("\n{}", aws_mcp_testkit::json_diff_text(&theirs, &ours, 12))
+                }
+                _ => String::new(),
+            };
             failures.push(format!(
-                "{command}\n   botocore: {} {} {headers:?}\n     {}\n   ours:     {} {} {:?}\n     {}",
+                "{command}\n   differs in: {}{body_diff}\n   botocore: {} {} {headers:?}\n     {}\n   ours:     {} {} {:?}\n     {}",
+                differing.join(", "),
                 case["method"],
                 case["url_path"],
                 String::from_utf8_lossy(&body),

@@ -63,9 +63,8 @@ fn check(case: &Value) -> Result<(), String> {
                 Ok(())
             } else {
                 Err(format!(
-                    "got\n{}\nexpected\n{}",
-                    serde_json::to_string_pretty(&got).unwrap_or_default(),
-                    serde_json::to_string_pretty(expected).unwrap_or_default()
+                    "differs from the CLI's output (expected: the CLI's):\n{}",
+                    aws_mcp_testkit::json_diff_text(expected, &got, 20)
                 ))
             }
         }

@@ -6,9 +6,13 @@
 //! under CI (`CI` set), where a missing emulator is a failure rather than a silent pass.
 //!
 //! [`module_graph::assert_no_cycles`] fails a crate's test when its top-level modules import
-//! each other in a circle.
+//! each other in a circle. [`json_diff`] names the paths where two JSON documents differ, for
+//! parity tests' failure messages.
 
+mod json_diff;
 pub mod module_graph;
+
+pub use json_diff::{json_diff, json_diff_text};
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
