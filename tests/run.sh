@@ -40,14 +40,13 @@ echo "== cargo test [$(date -u +%T)]"
 cargo build --workspace --locked
 cargo test --workspace --locked
 
-echo "== Lambda release build (cargo lambda, x86_64, for provided.al2023) [$(date -u +%T)]"
-# One build for every function: the shared crates compile once and the binaries link in
-# parallel.
-packages=()
-for dir in functions/*/; do
-    packages+=(--package "$(basename "$dir")")
-done
-cargo lambda build --release "${packages[@]}"
+echo "== Lambda release build: sam build (cargo lambda, x86_64, for provided.al2023) [$(date -u +%T)]"
+# The deployment's own build: `sam build` runs `cargo lambda build --release --bin <fn>` for each
+# function in the workspace's target directory, so the shared crates compile once (for the
+# first function) and the others only link. The binaries land in target/lambda/<fn>/, where
+# the end-to-end tests run them; SAM's copies go to .aws-sam/build.
+SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam build --beta-features --no-cached --template-file template.yaml \
+    --build-dir .aws-sam/build
 
 echo "== end-to-end tests [$(date -u +%T)]"
 # A hung test fails on its own (pytest-timeout) instead of stalling the whole run.
