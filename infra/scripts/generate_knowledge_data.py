@@ -202,7 +202,7 @@ def build_notice(versions: dict) -> str:
         f"{rule}\ncfn_resources.json.gz: derived from cfn-lint {versions['cfn-lint']}\n"
         "(cfnlint/data/schemas/providers/*.json), MIT No Attribution (MIT-0).\n"
         f"{rule}\ncfn-lint's NOTICE and LICENSE files read:\n\n{dist_text('cfn-lint', 'NOTICE')}\n\n{dist_text('cfn-lint', 'LICENSE')}",
-        f"{rule}\nApache License 2.0 (applies to the botocore- and moto-derived data)\n{rule}\n"
+        f"{rule}\nApache License 2.0 (applies to the botocore-, moto- and awscli-derived data)\n{rule}\n"
         f"{dist_text('botocore', 'LICENSE.txt')}",
     ]) + "\n"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate every bundled snapshot from the versions pinned in tests/requirements-tools.txt:
 # service models, CLI table, endpoints, read-only table, knowledge data, parity oracles and the
-# offline search index. Bumping a pin there and running this is the whole data refresh.
+# offline search index (with the associations learned from the CLI's example titles). Bumping a pin there and running this is the whole data refresh.
 #
 #   bash infra/scripts/refresh_data.sh              # everything
 #   bash infra/scripts/refresh_data.sh --no-response # skip the moto recording session
@@ -50,6 +50,8 @@ step "CLI table" "$venv/bin/python" infra/scripts/generate_cli_table.py
 step endpoints "$venv/bin/python" infra/scripts/generate_endpoints.py
 step "read-only table" "$venv/bin/python" infra/scripts/generate_readonly.py
 step "knowledge data" "$venv/bin/python" infra/scripts/generate_knowledge_data.py
+# After the knowledge data: it adds its paragraph to the NOTICE that step rewrites.
+step "CLI example titles" "$venv/bin/python" infra/scripts/generate_cli_examples.py
 for oracle in param request signature presign waiter url; do
     step "$oracle oracle" "$venv/bin/python" "infra/scripts/generate_${oracle}_oracle.py"
 done

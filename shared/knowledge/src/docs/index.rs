@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use aws_models::{api_docs, models};
-use bm25::{Embedder, EmbedderBuilder, Language};
+use bm25::{Embedder, EmbedderBuilder, Language, TokenEmbedder};
 
+use super::associations::{Associations, Stemmer};
 use super::prebuilt;
 
 use crate::skills::SkillLibrary;
@@ -125,19 +126,20 @@ impl Postings {
             .collect();
     }
 
-    /// BM25 score of every document holding a query token (a repeated token counts again).
-    fn scores(&self, query: &bm25::Embedding<u32>, docs: usize) -> Vec<(usize, f32)> {
+    /// BM25 score of every document holding a query term, each term scaled by its weight
+    /// (a repeated term counts again).
+    fn scores(&self, query: &[(u32, f32)], docs: usize) -> Vec<(usize, f32)> {
         let mut score = vec![0f32; docs];
         let mut touched = vec![false; docs];
-        for token in &query.0 {
-            let Ok(t) = self.terms.binary_search(&token.index) else {
+        for &(term, scale) in query {
+            let Ok(t) = self.terms.binary_search(&term) else {
                 continue;
             };
             let (from, to) = (self.starts[t] as usize, self.starts[t + 1] as usize);
             for p in from..to {
                 let d = self.doc[p] as usize;
                 if d < docs {
-                    score[d] += self.idf[t] * self.weight[p];
+                    score[d] += scale * self.idf[t] * self.weight[p];
                     touched[d] = true;
                 }
             }
@@ -156,6 +158,31 @@ pub struct SearchIndex {
     prebuilt: bool,
     pub docs: Vec<IndexedDoc>,
     skills: Arc<SkillLibrary>,
+    associations: Arc<Associations>,
+    /// Per document: an operation with CLI example titles (see `TITLED_PRIOR`).
+    titled: Vec<bool>,
+    stemmer: Stemmer,
+}
+
+/// How much a word linked to a query word counts, relative to the query's own words (times
+/// the link's weight). Tuned on `retrieval-dev` and `search_queries.json`.
+const LINK_SCALE: f32 = 0.4;
+
+/// How much more an operation with CLI examples scores: the CLI documents the operations
+/// people use, and a request is far more often about one of those than about a look-alike
+/// nobody documented (`DeleteStack` over `DeleteStackInstances`). Tuned as `LINK_SCALE`.
+const TITLED_PRIOR: f32 = 0.2;
+
+/// Which documents are operations with CLI example titles.
+fn titled_docs(docs: &[IndexedDoc], associations: &Associations) -> Vec<bool> {
+    docs.iter()
+        .map(|d| match &d.kind {
+            DocKind::Api { service, operation } => {
+                associations.phrases_of(service, operation).is_some()
+            }
+            DocKind::Skill { .. } => false,
+        })
+        .collect()
 }
 
 /// `DescribeVpcs` -> `Describe Vpcs`, so words of operation names match words of queries.
@@ -269,7 +296,14 @@ pub(crate) fn skills_fingerprint(skills: &[(IndexedDoc, String)]) -> u64 {
 }
 
 impl SearchIndex {
+    /// Builds the index of these skills and every API operation, with the bundled
+    /// associations.
     pub fn build(skills: Arc<SkillLibrary>) -> Self {
+        Self::build_with(skills, Associations::bundled())
+    }
+
+    /// Builds the index with the given associations (the generator passes freshly mined ones).
+    pub fn build_with(skills: Arc<SkillLibrary>, associations: Arc<Associations>) -> Self {
         let (mut docs, mut texts): (Vec<IndexedDoc>, Vec<String>) =
             skill_texts(&skills).into_iter().unzip();
         if let (Ok(index), Ok(ops)) = (models().index(), api_docs()) {
@@ -281,8 +315,12 @@ impl SearchIndex {
                 // The first sentences say what the operation does; the rest is detail that
                 // would dilute the name's weight.
                 let summary: String = op.text.chars().take(300).collect();
+                // How people phrase the operation's task (the CLI's example titles).
+                let phrases = associations
+                    .phrases_of(&service.service_name, &op.operation)
+                    .unwrap_or_default();
                 texts.push(format!(
-                    "{} {} {} {} {words} {words} {words} {} {summary}",
+                    "{} {} {} {} {words} {words} {words} {} {summary} {phrases}",
                     service.full_name,
                     service.display_name(),
                     service.service_id,
@@ -308,8 +346,11 @@ impl SearchIndex {
             postings: Postings::build(&embeddings, embedder.avgdl()),
             prebuilt: false,
             embedder,
+            titled: titled_docs(&docs, &associations),
             docs,
             skills,
+            associations,
+            stemmer: Stemmer::new(),
         }
     }
 
@@ -318,6 +359,7 @@ impl SearchIndex {
         let fingerprint = skills_fingerprint(&skill_texts(&skills));
         match prebuilt::open(fingerprint) {
             Ok(Some(p)) => Some(Self {
+                titled: titled_docs(&p.docs, &Associations::bundled()),
                 embedder: EmbedderBuilder::with_avgdl(p.avgdl)
                     .language_mode(Language::English)
                     .build(),
@@ -325,6 +367,8 @@ impl SearchIndex {
                 prebuilt: true,
                 docs: p.docs,
                 skills,
+                associations: Associations::bundled(),
+                stemmer: Stemmer::new(),
             }),
             Ok(None) => None,
             Err(e) => {
@@ -347,17 +391,45 @@ impl SearchIndex {
 
     /// Documents matching the query, best first, optionally filtered by kind.
     pub fn search(&self, query: &str, keep: impl Fn(&DocKind) -> bool) -> Vec<Hit> {
-        let embedding = self.embedder.embed(&expand_query(query));
+        let terms = self.query_terms(query);
         let mut hits: Vec<Hit> = self
             .postings
-            .scores(&embedding, self.docs.len())
+            .scores(&terms, self.docs.len())
             .into_iter()
             .filter(|&(d, _)| keep(&self.docs[d].kind))
             .map(|(doc, score)| Hit { doc, score })
             .collect();
+        for h in &mut hits {
+            if self.titled.get(h.doc).copied().unwrap_or(false) {
+                h.score *= 1.0 + TITLED_PRIOR;
+            }
+        }
         // Ties go to the lower document number, so rankings are the same in every process.
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
         hits
+    }
+
+    /// The query's terms with their weights: its own words count once per occurrence, the
+    /// words they are linked to count `LINK_SCALE` times the link's weight (once, and not when
+    /// the query has the word already).
+    fn query_terms(&self, query: &str) -> Vec<(u32, f32)> {
+        let own = self.embedder.embed(&expand_query(query));
+        let mut terms: Vec<(u32, f32)> = own.0.iter().map(|t| (t.index, 1.0)).collect();
+        let mut linked: Vec<(u32, f32)> = Vec::new();
+        for stem in self.stemmer.stems(query) {
+            for (to, w) in self.associations.links_of(&stem) {
+                let term = <u32 as TokenEmbedder>::embed(to);
+                if terms.iter().any(|&(t, _)| t == term) {
+                    continue;
+                }
+                match linked.iter_mut().find(|(t, _)| *t == term) {
+                    Some((_, best)) => *best = best.max(LINK_SCALE * w),
+                    None => linked.push((term, LINK_SCALE * w)),
+                }
+            }
+        }
+        terms.extend(linked);
+        terms
     }
 
     /// The text returned with a hit: a real chunk of the source.
@@ -501,7 +573,7 @@ mod tests {
         assert!(
             stored == built.encode(),
             "data/search_index.bin.gz is stale: run \
-             `cargo run --release -p knowledge-tools --example search_index_gen`"
+             `cargo run -p knowledge-tools --example search_index_gen`"
         );
         let opened =
             SearchIndex::prebuilt(skills).expect("prebuilt index serves the bundled skills");
@@ -557,7 +629,8 @@ mod tests {
             scorer.upsert(&i, e.clone());
         }
         let query = embedder.embed("bucket policy bucket");
-        let mut ours = postings.scores(&query, texts.len());
+        let terms: Vec<(u32, f32)> = query.0.iter().map(|t| (t.index, 1.0)).collect();
+        let mut ours = postings.scores(&terms, texts.len());
         ours.sort_by_key(|h| h.0);
         let mut theirs: Vec<(usize, f32)> = scorer
             .matches(&query)

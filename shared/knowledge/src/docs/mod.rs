@@ -4,6 +4,7 @@
 //! built from the service models) always answers, so no network never means no answer.
 
 pub mod apiref;
+pub mod associations;
 pub mod fetch;
 pub mod html;
 pub mod index;

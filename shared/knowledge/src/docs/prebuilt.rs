@@ -219,7 +219,7 @@ pub(crate) fn stored_contexts() -> Vec<u8> {
     CONTEXTS.to_vec()
 }
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -227,18 +227,18 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
-struct Reader<'a> {
-    raw: &'a [u8],
-    at: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) raw: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], PrebuiltError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], PrebuiltError> {
         let end = self
             .at
             .checked_add(n)
@@ -249,13 +249,13 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], PrebuiltError> {
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], PrebuiltError> {
         self.take(N)?
             .try_into()
             .map_err(|_| PrebuiltError::Malformed("truncated"))
     }
 
-    fn varint(&mut self) -> Result<u64, PrebuiltError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, PrebuiltError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.take(1)?[0];
@@ -267,12 +267,12 @@ impl<'a> Reader<'a> {
         Err(PrebuiltError::Malformed("varint too long"))
     }
 
-    fn u32(&mut self) -> Result<u32, PrebuiltError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, PrebuiltError> {
         u32::try_from(self.varint()?).map_err(|_| PrebuiltError::Malformed("number out of range"))
     }
 
     /// A count of items still to read, bounded by the bytes left (each item takes one or more).
-    fn count(&mut self) -> Result<usize, PrebuiltError> {
+    pub(crate) fn count(&mut self) -> Result<usize, PrebuiltError> {
         let n = self.varint()?;
         usize::try_from(n)
             .ok()
@@ -280,7 +280,7 @@ impl<'a> Reader<'a> {
             .ok_or(PrebuiltError::Malformed("count out of range"))
     }
 
-    fn string(&mut self) -> Result<String, PrebuiltError> {
+    pub(crate) fn string(&mut self) -> Result<String, PrebuiltError> {
         let n = self.count()?;
         String::from_utf8(self.take(n)?.to_vec())
             .map_err(|_| PrebuiltError::Malformed("text is not UTF-8"))
