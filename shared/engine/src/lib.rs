@@ -12,8 +12,9 @@
 //! the models (`--zip-file`, `--port`, `--count`...). [`validate`] checks values against the
 //! model (the validation ladder) and
 //! [`serialize`] writes the request parts of each protocol; [`endpoints`] says where a
-//! service is reached in a Region and how to sign for it; [`sign`] signs with SigV4 as
-//! botocore does. [`execute`] sends one call (retries, S3 addressing) and [`response`]
+//! service is reached in a Region (FIPS and dual-stack included) and how to sign for it; [`sign`] signs with SigV4 as
+//! botocore does. [`execute`] sends one call (retries, S3 addressing and access point ARNs in
+//! `access_point`, flexible checksums in `checksum`) and [`response`]
 //! parses the answer into what the AWS CLI prints; [`paginate`] walks and merges pages as the CLI does; [`run`] runs a
 //! whole command line (Region choice, policy gate, `--query`, outfiles) and [`highlevel`] the
 //! CLI's `s3` commands. [`policy`] decides whether a call may run (deny list, read-only
