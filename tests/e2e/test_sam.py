@@ -107,7 +107,7 @@ def test_sam_build_reuses_the_release_build(tmp_path):
     compiled = [f.name for f in deps.iterdir() if f.stat().st_mtime >= started]
     assert not compiled, f"sam build compiled again: {compiled[:10]}"
     for function, logical in GROUPS.items():
-        built = tmp_path / "build" / f"{logical}Function" / "bootstrap"
+        built = tmp_path / "build" / logical / "bootstrap"
         assert built.read_bytes() == bootstrap(function).read_bytes(), function
 
 
