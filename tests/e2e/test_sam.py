@@ -86,8 +86,8 @@ def test_function_zip_within_lambda_limit(function, record_property):
 def test_function_zip_meets_size_goal(function):
     size = zipped_size(bootstrap(function))
     if size > ZIP_GOAL:
-        # A goal: presign and tasks meet it, api and knowledge (23-25 MB zipped on 2026-12-03,
-        # docs/benchmarks.md) not yet; reported, not failed.
+        # A goal: presign and tasks meet it, api and knowledge (25-27 MiB zipped by sam build on
+        # 2026-12-03, docs/benchmarks.md) not yet; reported, not failed.
         pytest.xfail(f"{function}: {size / MB:.1f} MB zipped, goal {ZIP_GOAL / MB:.0f} MB")
 
 
