@@ -6,6 +6,8 @@
 //! [`aws_engine::CallGate`]. Long work becomes a task ([`tasks::TaskRunner`]). The Lambda functions and
 //! the local server build the same groups.
 
+#![warn(unreachable_pub)]
+
 pub mod actor;
 pub mod audit_redact;
 pub mod call_aws;

@@ -21,6 +21,8 @@
 //! mode, consent); [`presign`] makes pre-signed S3 URLs as botocore does; [`wait`] runs the
 //! CLI's `wait` commands from the waiter models.
 
+#![warn(unreachable_pub)]
+
 mod access_point;
 mod arg_kinds;
 mod arg_values;

@@ -13,6 +13,8 @@
 //! product lookups go live through a [`RegionDirectory`] when one is configured. This crate
 //! builds tool definitions only; transports and deployment live elsewhere.
 
+#![warn(unreachable_pub)]
+
 pub mod availability;
 pub mod content;
 pub mod data;

@@ -2,7 +2,7 @@
 
 /// Up to `limit` candidates closest to `wanted`: those containing it (or contained in it)
 /// first, then by normalised Levenshtein similarity above a floor.
-pub fn closest<'a>(
+pub(crate) fn closest<'a>(
     wanted: &str,
     candidates: impl Iterator<Item = &'a str>,
     limit: usize,

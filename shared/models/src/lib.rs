@@ -12,6 +12,8 @@
 //! operations), [`ServiceDocs`] (its documentation), [`models()`] (the process-wide lazy
 //! store).
 
+#![warn(unreachable_pub)]
+
 mod partitions;
 
 pub use partitions::partition_of;

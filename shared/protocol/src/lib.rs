@@ -23,6 +23,8 @@
 //! range. Conformance is proven end to end with the official Python MCP client and with
 //! `mcp-proxy-for-aws` (see `tests/e2e`).
 
+#![warn(unreachable_pub)]
+
 pub mod body;
 pub mod content;
 pub mod http;

@@ -28,6 +28,8 @@
 //! The worker is the same program re-executed: give [`Sandbox`] a [`WorkerCommand`] that starts
 //! a binary which calls [`worker_main`] (this crate ships `script-worker` for its tests).
 
+#![warn(unreachable_pub)]
+
 mod convert;
 mod layers;
 #[cfg(target_os = "linux")]

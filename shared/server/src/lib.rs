@@ -6,6 +6,8 @@
 //! This crate decides wiring only; protocol rules live in `mcp-protocol`, tools in their
 //! group crates.
 
+#![warn(unreachable_pub)]
+
 pub mod api_context;
 pub mod app;
 pub mod aws;

@@ -14,6 +14,8 @@
 //! [`TaskStore`] with [`DynamoTaskStore`] (same table, `task#` keys), [`DirTaskStore`]
 //! (`<root>/tasks`) and [`MemoryTaskStore`]; the rules they share are in [`tasks`].
 
+#![warn(unreachable_pub)]
+
 mod dir;
 mod dynamo;
 mod quota_dir;

@@ -84,7 +84,7 @@ fn ttl_seconds(ms: u64) -> u64 {
 }
 
 /// Splits `bytes` into pieces of at most `size` bytes (at least one piece).
-pub fn split_chunks(bytes: &[u8], size: usize) -> Vec<&[u8]> {
+pub(crate) fn split_chunks(bytes: &[u8], size: usize) -> Vec<&[u8]> {
     if bytes.is_empty() {
         return vec![bytes];
     }

@@ -22,7 +22,7 @@ pub enum SuggestError {
 }
 
 /// Longest service phrase looked for in a request, in words.
-pub const MAX_PHRASE_WORDS: usize = 4;
+pub(crate) const MAX_PHRASE_WORDS: usize = 4;
 
 /// Field weights of the inverted index.
 const W_NAME: f32 = 1.0;

@@ -8,6 +8,8 @@
 //! the operation's verb, its words against the operation name, summary and parameter names,
 //! and a prior for commonly used services.
 
+#![warn(unreachable_pub)]
+
 pub mod eval;
 mod index;
 pub mod rank;

@@ -13,6 +13,8 @@
 //!
 //! Central types: [`Telemetry`], [`ToolCallEvent`], [`Outcome`], [`LineSink`].
 
+#![warn(unreachable_pub)]
+
 pub mod redact;
 
 use std::io::Write;

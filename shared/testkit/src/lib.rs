@@ -9,6 +9,8 @@
 //! each other in a circle. [`json_diff`] names the paths where two JSON documents differ, for
 //! parity tests' failure messages.
 
+#![warn(unreachable_pub)]
+
 mod json_diff;
 pub mod module_graph;
 
