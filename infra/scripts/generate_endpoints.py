@@ -65,15 +65,16 @@ def resolve(client, model, region, flags):
     saved = dict(resolver._builtins)
     resolver._builtins.update(flags)
     try:
-        for op_name in model.operation_names[:1]:
-            op = model.operation_model(op_name)
-            for call_args in ({}, {"AccountId": STAND_IN_ACCOUNT}):
-                try:
-                    url, _headers, props = client._resolve_endpoint_ruleset(op, call_args, {})
-                except Exception:  # noqa: BLE001 - refused with these arguments
-                    continue
-                url = url.replace(f"{STAND_IN_ACCOUNT}.", "")
-                return (url.replace(region, "{region}") if region in url else url), props
+        if not model.operation_names:
+            return None
+        op = model.operation_model(model.operation_names[0])
+        for call_args in ({}, {"AccountId": STAND_IN_ACCOUNT}):
+            try:
+                url, _headers, props = client._resolve_endpoint_ruleset(op, call_args, {})
+            except Exception:  # noqa: BLE001 - refused with these arguments
+                continue
+            url = url.replace(f"{STAND_IN_ACCOUNT}.", "")
+            return (url.replace(region, "{region}") if region in url else url), props
         return None
     finally:
         resolver._builtins.clear()

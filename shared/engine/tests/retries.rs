@@ -117,6 +117,17 @@ async fn call(
     executor.call(&model, op, &params, &target).await
 }
 
+/// DynamoDB `ListTables` against `backend`, with at most `max_attempts` attempts.
+async fn list_tables(backend: &Arc<Backend>, max_attempts: u32) -> Result<CallAnswer, CallError> {
+    call(
+        &executor(backend.clone(), max_attempts),
+        "dynamodb",
+        "ListTables",
+        json!({}),
+    )
+    .await
+}
+
 #[tokio::test(start_paused = true)]
 async fn throttling_5xx_and_resets_are_retried_until_an_answer() {
     let backend = Backend::new(vec![
@@ -126,14 +137,9 @@ async fn throttling_5xx_and_resets_are_retried_until_an_answer() {
         tables(),
     ]);
     let started = tokio::time::Instant::now();
-    let answer = call(
-        &executor(backend.clone(), 4),
-        "dynamodb",
-        "ListTables",
-        json!({}),
-    )
-    .await
-    .expect("the fourth attempt answers");
+    let answer = list_tables(&backend, 4)
+        .await
+        .expect("the fourth attempt answers");
     assert_eq!(answer.attempts, 4);
     assert_eq!(answer.output["TableNames"], json!(["orders"]));
     assert_eq!(backend.sent().len(), 4);
@@ -148,14 +154,7 @@ async fn throttling_5xx_and_resets_are_retried_until_an_answer() {
 #[tokio::test(start_paused = true)]
 async fn other_errors_are_answered_at_once() {
     let backend = Backend::new(vec![dynamodb_error(400, "AccessDeniedException"), tables()]);
-    let err = call(
-        &executor(backend.clone(), 3),
-        "dynamodb",
-        "ListTables",
-        json!({}),
-    )
-    .await
-    .expect_err("access denied");
+    let err = list_tables(&backend, 3).await.expect_err("access denied");
     match err {
         CallError::Service(e) => assert_eq!(e.code, "AccessDeniedException"),
         other => panic!("expected a service error, got {other:?}"),
@@ -170,14 +169,7 @@ async fn the_last_error_stands_when_attempts_run_out() {
             .map(|_| dynamodb_error(503, "ServiceUnavailable"))
             .collect(),
     );
-    let err = call(
-        &executor(backend.clone(), 3),
-        "dynamodb",
-        "ListTables",
-        json!({}),
-    )
-    .await
-    .expect_err("unavailable");
+    let err = list_tables(&backend, 3).await.expect_err("unavailable");
     assert!(
         matches!(&err, CallError::Service(e) if e.status == 503),
         "{err:?}"
@@ -185,9 +177,7 @@ async fn the_last_error_stands_when_attempts_run_out() {
     assert_eq!(backend.sent().len(), 3);
 
     let backend = Backend::new(vec![reset(), reset(), reset()]);
-    let err = call(&executor(backend, 3), "dynamodb", "ListTables", json!({}))
-        .await
-        .expect_err("reset");
+    let err = list_tables(&backend, 3).await.expect_err("reset");
     let text = err.to_string();
     assert!(
         text.contains("Connection was closed") && text.contains("after 3 attempt(s)"),
@@ -201,7 +191,7 @@ async fn retry_after_sets_the_pause() {
     throttled.headers.push(("Retry-After".into(), "7".into()));
     let backend = Backend::new(vec![Ok(throttled), tables()]);
     let started = tokio::time::Instant::now();
-    call(&executor(backend, 3), "dynamodb", "ListTables", json!({}))
+    list_tables(&backend, 3)
         .await
         .expect("answered after the pause");
     let waited = started.elapsed();
